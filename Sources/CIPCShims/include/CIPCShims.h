@@ -1,0 +1,58 @@
+// What Swift cannot import directly: variadic calls, macros, GNU-only
+// declarations, and async-signal-safe signal handlers. Nothing else.
+#ifndef CIPCSHIMS_H
+#define CIPCSHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <mqueue.h>
+
+// Errno and signal names from glibc (strerrorname_np, sigabbrev_np, sigdescr_np).
+const char *ipc_errno_name(int err);
+const char *ipc_signal_abbrev(int sig);
+const char *ipc_signal_description(int sig);
+
+// SIGRTMIN and SIGRTMAX are function calls behind macros.
+int ipc_sigrtmin(void);
+int ipc_sigrtmax(void);
+
+// mq_open is variadic.
+mqd_t ipc_mq_open(const char *name, int oflag, mode_t mode, struct mq_attr *attr);
+
+// GNU-only pipe calls and constants.
+int ipc_pipe2(int fds[2], int flags);
+ssize_t ipc_splice(int fd_in, int fd_out, size_t len, unsigned int flags);
+int ipc_f_setpipe_sz(void);
+int ipc_f_getpipe_sz(void);
+unsigned int ipc_splice_f_nonblock(void);
+unsigned int ipc_splice_f_move(void);
+
+// ioctl is variadic: the bytes waiting in a pipe, FIFO or socket (FIONREAD).
+int ipc_fionread(int fd, int *count);
+
+// Wait status macros.
+int ipc_wifexited(int status);
+int ipc_wexitstatus(int status);
+int ipc_wifsignaled(int status);
+int ipc_wtermsig(int status);
+
+// Control messages (SCM_RIGHTS, SCM_CREDENTIALS) are all macros.
+size_t ipc_cmsg_space(size_t len);
+size_t ipc_cmsg_len(size_t len);
+struct cmsghdr *ipc_cmsg_firsthdr(struct msghdr *msg);
+struct cmsghdr *ipc_cmsg_nxthdr(struct msghdr *msg, struct cmsghdr *cmsg);
+unsigned char *ipc_cmsg_data(struct cmsghdr *cmsg);
+
+// Interrupts: SIGINT, SIGTERM and SIGHUP are caught by a tiny C handler
+// (no SA_RESTART) that records the signal and writes a byte to a self-pipe,
+// so blocking calls return EINTR and poll() wakes up. The Swift side checks
+// ipc_interrupt_pending() and unwinds normally, running its clean-ups.
+int ipc_interrupts_install(void);
+int ipc_interrupt_pending(void);
+int ipc_interrupt_from_user(void);
+int ipc_interrupt_fd(void);
+void ipc_interrupts_reset(void);
+
+#endif

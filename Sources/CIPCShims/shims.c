@@ -1,0 +1,94 @@
+#define _GNU_SOURCE
+#include "CIPCShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *ipc_errno_name(int err) { return strerrorname_np(err); }
+const char *ipc_signal_abbrev(int sig) { return sigabbrev_np(sig); }
+const char *ipc_signal_description(int sig) { return sigdescr_np(sig); }
+
+int ipc_sigrtmin(void) { return SIGRTMIN; }
+int ipc_sigrtmax(void) { return SIGRTMAX; }
+
+mqd_t ipc_mq_open(const char *name, int oflag, mode_t mode, struct mq_attr *attr) {
+  if (oflag & O_CREAT) return mq_open(name, oflag, mode, attr);
+  return mq_open(name, oflag);
+}
+
+int ipc_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+ssize_t ipc_splice(int fd_in, int fd_out, size_t len, unsigned int flags) {
+  return splice(fd_in, NULL, fd_out, NULL, len, flags);
+}
+int ipc_f_setpipe_sz(void) { return F_SETPIPE_SZ; }
+int ipc_f_getpipe_sz(void) { return F_GETPIPE_SZ; }
+unsigned int ipc_splice_f_nonblock(void) { return SPLICE_F_NONBLOCK; }
+unsigned int ipc_splice_f_move(void) { return SPLICE_F_MOVE; }
+
+int ipc_fionread(int fd, int *count) { return ioctl(fd, FIONREAD, count); }
+
+int ipc_wifexited(int status) { return WIFEXITED(status); }
+int ipc_wexitstatus(int status) { return WEXITSTATUS(status); }
+int ipc_wifsignaled(int status) { return WIFSIGNALED(status); }
+int ipc_wtermsig(int status) { return WTERMSIG(status); }
+
+size_t ipc_cmsg_space(size_t len) { return CMSG_SPACE(len); }
+size_t ipc_cmsg_len(size_t len) { return CMSG_LEN(len); }
+struct cmsghdr *ipc_cmsg_firsthdr(struct msghdr *msg) { return CMSG_FIRSTHDR(msg); }
+struct cmsghdr *ipc_cmsg_nxthdr(struct msghdr *msg, struct cmsghdr *cmsg) {
+  return CMSG_NXTHDR(msg, cmsg);
+}
+unsigned char *ipc_cmsg_data(struct cmsghdr *cmsg) { return CMSG_DATA(cmsg); }
+
+static volatile sig_atomic_t pending_signal = 0;
+static volatile sig_atomic_t pending_from_user = 0;
+static int self_pipe[2] = {-1, -1};
+
+static void on_interrupt(int sig, siginfo_t *info, void *context) {
+  (void)context;
+  int saved = errno;
+  pending_signal = sig;
+  pending_from_user = (info != NULL && (info->si_code == SI_USER || info->si_code == SI_QUEUE));
+  if (self_pipe[1] >= 0) {
+    char byte = (char)sig;
+    ssize_t ignored = write(self_pipe[1], &byte, 1);
+    (void)ignored;
+  }
+  errno = saved;
+}
+
+int ipc_interrupts_install(void) {
+  if (self_pipe[0] < 0 && pipe2(self_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_sigaction = on_interrupt;
+  action.sa_flags = SA_SIGINFO;  // no SA_RESTART: blocking calls return EINTR
+  sigemptyset(&action.sa_mask);
+  int signals[] = {SIGINT, SIGTERM, SIGHUP};
+  for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+    struct sigaction old;
+    if (sigaction(signals[i], NULL, &old) != 0) return -1;
+    if (old.sa_handler == SIG_IGN) continue;  // nohup and friends: stay ignored
+    if (sigaction(signals[i], &action, NULL) != 0) return -1;
+  }
+  return 0;
+}
+
+int ipc_interrupt_pending(void) { return pending_signal; }
+int ipc_interrupt_from_user(void) { return pending_from_user; }
+int ipc_interrupt_fd(void) { return self_pipe[0]; }
+
+void ipc_interrupts_reset(void) {
+  pending_signal = 0;
+  pending_from_user = 0;
+  if (self_pipe[0] >= 0) {
+    char buffer[64];
+    while (read(self_pipe[0], buffer, sizeof buffer) > 0) {
+    }
+  }
+}

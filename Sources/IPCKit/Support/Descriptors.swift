@@ -1,0 +1,91 @@
+import CIPCShims
+import SystemPackage
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Plain descriptor operations, traced: read, write, close, fcntl flags.
+public enum Descriptors {
+  /// read(2) once; 0 means end of file.
+  public static func read(
+    _ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, object: String? = nil
+  ) throws -> Int {
+    try sys("read", "\(fd), \(buffer.count) bytes", object: object) {
+      Glibc.read(fd, buffer.baseAddress, buffer.count)
+    }
+  }
+
+  /// write(2) until every byte is written, however short each write is.
+  public static func writeAll(
+    _ fd: Int32, _ bytes: UnsafeRawBufferPointer, object: String? = nil
+  ) throws {
+    try writeAll(bytes) { chunk in
+      try sys("write", "\(fd), \(chunk.count) bytes", object: object) {
+        Glibc.write(fd, chunk.baseAddress, chunk.count)
+      }
+    }
+  }
+
+  /// write(2) until every byte is written, without tracing: for the trace and
+  /// diagnostics themselves. Errors are dropped, as there is nowhere left to report them.
+  public static func writeAllUntraced(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    _ = try? writeAll(bytes) { chunk in
+      while true {
+        let written = Glibc.write(fd, chunk.baseAddress, chunk.count)
+        if written >= 0 { return written }
+        if Glibc.errno != EINTR { throw Errno(rawValue: Glibc.errno) }
+      }
+    }
+  }
+
+  /// The short-write loop on its own, so that tests can hand it a writer that
+  /// writes a little at a time.
+  public static func writeAll(
+    _ bytes: UnsafeRawBufferPointer, using write: (UnsafeRawBufferPointer) throws -> Int
+  ) throws {
+    var rest = bytes
+    while !rest.isEmpty {
+      let written = try write(rest)
+      precondition(written > 0 && written <= rest.count, "write returned \(written)")
+      rest = UnsafeRawBufferPointer(rebasing: rest[written...])
+    }
+  }
+
+  /// close(2); errors are traced but not thrown, as there is nothing left to do.
+  public static func close(_ fd: Int32) {
+    _ = try? sys("close", "\(fd)", tolerating: [.badFileDescriptor, .ioError]) { Glibc.close(fd) }
+  }
+
+  /// Sets or clears O_NONBLOCK on fd's open file description.
+  public static func setNonBlocking(_ fd: Int32, _ on: Bool = true) throws {
+    let flags = try sys("fcntl", "\(fd), F_GETFL") { fcntl(fd, F_GETFL) }
+    let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
+    if wanted != flags {
+      try sys("fcntl", "\(fd), F_SETFL, \(on ? "O_NONBLOCK" : "0")") { fcntl(fd, F_SETFL, wanted) }
+    }
+  }
+
+  /// The bytes waiting to be read on a pipe, FIFO or socket (ioctl FIONREAD).
+  public static func bytesWaiting(_ fd: Int32, object: String? = nil) throws -> Int {
+    var count: Int32 = 0
+    try sys("ioctl", "\(fd), FIONREAD, [\(count)]", object: object) { ipc_fionread(fd, &count) }
+    return Int(count)
+  }
+
+  /// Reads a small file whole, such as one under /proc/sys.
+  public static func readSmallFile(_ path: String) throws -> String {
+    let fd = try sys("open", "\"\(path)\", O_RDONLY|O_CLOEXEC", object: path) {
+      open(path, O_RDONLY | O_CLOEXEC)
+    }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let count = try chunk.withUnsafeMutableBytes { try read(fd, into: $0, object: path) }
+      if count == 0 { break }
+      bytes += chunk[..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+}

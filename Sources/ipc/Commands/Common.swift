@@ -1,0 +1,77 @@
+import ArgumentParser
+import IPCKit
+
+/// The flags every command takes: --trace, --json, --verbose.
+struct CommonOptions: ParsableArguments {
+  @Flag(help: "Print each system call, with its arguments and result, to stderr.")
+  var trace = false
+
+  @Flag(help: "Write results as JSON, one object per line (NDJSON).")
+  var json = false
+
+  @Flag(help: "Say what happens, step by step, on stderr.")
+  var verbose = false
+
+  /// Installs the trace sink; call before any system call.
+  func apply() {
+    if trace { Trace.install { StandardError.writeLine("trace: " + $0) } }
+  }
+
+  func say(_ sentence: @autoclosure () -> String) {
+    if verbose { StandardError.writeLine("ipc: " + sentence()) }
+  }
+}
+
+/// A command that does work: it has common options and a verb for its error lines.
+protocol IPCCommand: ParsableCommand {
+  /// `pipe`, `pipe info`: what error lines start with after `ipc: `.
+  static var verb: String { get }
+  var common: CommonOptions { get }
+  /// The work, after the common options are applied. Returns the exit code.
+  func execute() throws -> Int32
+}
+
+extension IPCCommand {
+  func run() throws {
+    common.apply()
+    let code = try execute()
+    if code != 0 { throw ExitCode(code) }
+  }
+}
+
+/// Value parsers for `@Option(transform:)`; their errors read as one line.
+enum Parse {
+  static func size(_ text: String) throws -> ByteCount {
+    try usage { try ByteCount(parsing: text) }
+  }
+
+  static func duration(_ text: String) throws -> Duration {
+    try usage { try Duration.parse(text) }
+  }
+
+  static func objectName(_ text: String) throws -> ObjectName {
+    try usage { try ObjectName(parsing: text) }
+  }
+
+  static func signal(_ text: String) throws -> SignalNumber {
+    try usage { try SignalNumber(parsing: text) }
+  }
+
+  static func address(_ text: String) throws -> SocketAddress {
+    try usage { try SocketAddress(parsing: text) }
+  }
+
+  private static func usage<T>(_ parse: () throws -> T) throws -> T {
+    do {
+      return try parse()
+    } catch let error as IPCError {
+      throw ValueError(error: error)
+    }
+  }
+}
+
+/// A bad value, as argument-parser shows it: the problem, then the hint.
+struct ValueError: Error, CustomStringConvertible {
+  var error: IPCError
+  var description: String { error.hint.map { "\(error.message); \($0)" } ?? error.message }
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import IPCKit
+
+/// `ipc tour`: a guided, self-cleaning walk through every mechanism that is built.
+struct Tour: IPCCommand {
+  static let verb = "tour"
+  static let configuration = CommandConfiguration(
+    commandName: "tour",
+    abstract: "A guided walk through each IPC mechanism, with the commands to try by hand.",
+    discussion: """
+      Each step says what it shows, prints the command you would type, runs it (this
+      same ipc binary), and shows what it printed. Objects the tour makes have unique
+      names and are removed at the end, even after Ctrl-C.
+
+      Examples:
+        ipc tour
+        ipc tour --only pipe --pause
+      """
+  )
+
+  @Option(
+    help: ArgumentHelp(
+      "Only these mechanisms, comma-separated (\(Self.mechanisms.joined(separator: ", "))).",
+      valueName: "list"))
+  var only: String?
+
+  @Flag(help: "Wait for Enter before each step (for a classroom).")
+  var pause = false
+
+  @Flag(help: "No colour, even on a terminal (NO_COLOR in the environment does the same).")
+  var noColor = false
+
+  @OptionGroup var common: CommonOptions
+
+  static let mechanisms = ["pipe"]
+
+  func validate() throws {
+    for name in selected where !Self.mechanisms.contains(name) {
+      throw ValidationError(
+        "--only: no mechanism '\(name)'; the tour has \(Self.mechanisms.joined(separator: ", "))")
+    }
+  }
+
+  private var selected: [String] {
+    only.map { $0.split(separator: ",").map(String.init) } ?? Self.mechanisms
+  }
+
+  func execute() throws -> Int32 {
+    Interrupts.install()
+    let executable = ProcessEnvironment.executablePath
+    // Stages run by the tour call `ipc` by name: make it this very binary.
+    if let slash = executable.lastIndex(of: "/") {
+      let directory = String(executable[..<slash])
+      ProcessEnvironment.setVariable(
+        "PATH", directory + ":" + (ProcessEnvironment.variable("PATH") ?? "/usr/bin:/bin"))
+    }
+    let style = Style(
+      enabled: !noColor && ProcessEnvironment.variable("NO_COLOR") == nil
+        && ProcessEnvironment.isTerminal(1))
+    var out = StandardOutput()
+    let steps = TourStep.all.filter { selected.contains($0.mechanism) }
+    var surprises = 0
+    for (index, step) in steps.enumerated() {
+      try out.writeLine("")
+      try out.writeLine(style.bold("[\(index + 1)/\(steps.count)] \(step.title)"))
+      for line in step.explanation.split(separator: "\n") { try out.writeLine("  " + line) }
+      try out.writeLine(
+        style.dim("  $ " + (["ipc"] + step.arguments).map(shellQuote).joined(separator: " ")))
+      try out.flush()
+      if pause { try waitForEnter(&out) }
+      let (status, output) = try runCapturing([executable] + step.arguments)
+      for line in output.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+        try out.writeLine("  │ " + line)
+      }
+      let note = status == .exited(step.expectedStatus) ? "" : "  (expected \(step.expectedStatus))"
+      if !note.isEmpty { surprises += 1 }
+      try out.writeLine(style.dim("  → \(status)") + note)
+      try out.flush()
+    }
+    try out.writeLine("")
+    try out.writeLine(
+      surprises == 0
+        ? "Tour done: \(steps.count) steps, each as expected. Try the commands above by hand."
+        : "Tour done: \(surprises) of \(steps.count) steps did not end as expected.")
+    try out.flush()
+    return surprises == 0 ? 0 : 1
+  }
+
+  /// Runs `arguments` with stdout and stderr into one pipe, returning its status and text.
+  private func runCapturing(_ arguments: [String]) throws -> (ExitStatus, String) {
+    let ends = try PipeEnds.make()
+    let child: ChildProcess
+    do {
+      child = try ChildProcess.spawn(arguments, redirections: [(ends.write, 1), (ends.write, 2)])
+    } catch {
+      ends.close()
+      throw error
+    }
+    Descriptors.close(ends.write)
+    defer { Descriptors.close(ends.read) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 16 << 10)
+    while true {
+      let count = try chunk.withUnsafeMutableBytes { try Descriptors.read(ends.read, into: $0) }
+      if count == 0 { break }
+      bytes += chunk[..<count]
+    }
+    return (try child.wait(), String(decoding: bytes, as: UTF8.self))
+  }
+
+  private func waitForEnter(_ out: inout StandardOutput) throws {
+    try out.write("  (Enter to run) ")
+    try out.flush()
+    var byte: UInt8 = 0
+    while try withUnsafeMutableBytes(of: &byte, { try Descriptors.read(0, into: $0) }) == 1
+      && byte != 0x0A
+    {}
+  }
+}
+
+/// One step of the tour: what it shows and the ipc arguments that show it.
+struct TourStep {
+  var mechanism: String
+  var title: String
+  var explanation: String
+  var arguments: [String]
+  var expectedStatus: Int32 = 0
+
+  static let all: [TourStep] = [
+    TourStep(
+      mechanism: "pipe", title: "Pipes: the limits",
+      explanation: """
+        A pipe is a kernel buffer with a read end and a write end. Writes of up to
+        PIPE_BUF bytes are never interleaved with other writers' data.
+        """,
+      arguments: ["pipe", "info"]),
+    TourStep(
+      mechanism: "pipe", title: "Pipes: a three-stage pipeline",
+      explanation: """
+        ipc runs each stage under /bin/sh -c and joins them with pipe2(), as a shell does.
+        """,
+      arguments: ["pipe", "printf 'pear\\napple\\nfig\\n'", "sort", "tr a-z A-Z"]),
+    TourStep(
+      mechanism: "pipe", title: "Pipes: watch the system calls",
+      explanation: """
+        --trace shows the pipe created, each child spawned with its dup2() onto
+        stdin/stdout, and the parent waiting for each child.
+        """,
+      arguments: ["pipe", "--trace", "echo hello", "wc -c"]),
+    TourStep(
+      mechanism: "pipe", title: "Pipes: measure the flow",
+      explanation: """
+        --stats puts ipc on the link: it moves the data with splice() (no copy through
+        user space) and reports bytes, time and throughput.
+        """,
+      arguments: ["pipe", "--stats", "head -c 64M /dev/zero", "wc -c"]),
+    TourStep(
+      mechanism: "pipe", title: "Pipes: a bigger buffer",
+      explanation: """
+        --capacity resizes every pipe (F_SETPIPE_SZ); the second stage looks at the
+        pipe on its own stdin.
+        """,
+      arguments: ["pipe", "--capacity", "1M", "echo hi", "ipc pipe info --fd 0"]),
+    TourStep(
+      mechanism: "pipe", title: "Pipes: which stage failed",
+      explanation: """
+        Like bash's 'set -o pipefail', the status is the last failing stage's: here 3.
+        """,
+      arguments: ["pipe", "echo data", "cat > /dev/null; exit 3", "cat"], expectedStatus: 3),
+  ]
+}
+
+/// ANSI bold and dim, or plain text.
+struct Style {
+  var enabled: Bool
+  func bold(_ text: String) -> String { enabled ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
+  func dim(_ text: String) -> String { enabled ? "\u{1B}[2m\(text)\u{1B}[0m" : text }
+}
+
+/// `word` as a POSIX shell reads it back: bare when safe, else in single quotes.
+func shellQuote(_ word: String) -> String {
+  let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0) }
+  if safe && !word.isEmpty { return word }
+  return "'"
+    + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''")
+    + "'"
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import IPCKit
+
+/// The entry point: parse, run, and turn every failure into one line and an exit code
+/// from conventions.md. Nothing reaches the user as a Swift stack trace.
+@main
+enum Entry {
+  static func main() {
+    ProcessEnvironment.ignoreBrokenPipes()
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    var command: ParsableCommand
+    do {
+      command = try IPC.parseAsRoot(arguments)
+    } catch {
+      finish(error, verb: verb(for: arguments), arguments: arguments)
+    }
+    do {
+      try command.run()
+      ProcessEnvironment.exit(0)
+    } catch {
+      let verb = (type(of: command) as? any IPCCommand.Type)?.verb ?? verb(for: arguments)
+      finish(error, verb: verb, arguments: arguments)
+    }
+  }
+
+  /// Renders `error` and exits with its code.
+  static func finish(_ error: Error, verb: String, arguments: [String]) -> Never {
+    switch error {
+    case let exit as ExitCode:
+      ProcessEnvironment.exit(exit.rawValue)
+    case let error as IPCError:
+      if error.errno == .brokenPipe && error.object == "stdout" {
+        ProcessEnvironment.exit(128 + 13)  // like any Unix filter whose reader left
+      }
+      if case .interrupted = error.kind { ProcessEnvironment.exit(error.exitCode) }
+      StandardError.writeLine(render(error, verb: verb))
+      if let hint = error.hint { StandardError.writeLine("hint: " + hint) }
+      ProcessEnvironment.exit(error.exitCode)
+    case let error as ValueError:
+      usage(error.description, verb: verb)
+    default:
+      let code = IPC.exitCode(for: error)
+      if code == .success {
+        // --help, --version, or a command group given without a verb.
+        var out = StandardOutput()
+        try? out.writeLine(IPC.fullMessage(for: error))
+        try? out.flush()
+        ProcessEnvironment.exit(0)
+      }
+      usage(IPC.message(for: error), verb: verb)
+    }
+  }
+
+  /// `ipc: VERB OBJECT: message (ERRNO)`.
+  static func render(_ error: IPCError, verb: String) -> String {
+    var line = "ipc: \(verb)"
+    if let object = error.object { line += " \(object)" }
+    line += ": \(error.message)"
+    if let name = error.errnoName { line += " (\(name))" }
+    return line
+  }
+
+  /// A usage error: one line naming the problem and where help is, then exit 2.
+  static func usage(_ message: String, verb: String) -> Never {
+    var text = message.split(separator: "\n").map { $0.drop { $0 == " " } }.joined(separator: " ")
+    // argument-parser says "The value 'x' is invalid for '--opt <v>': why"; say "--opt: why".
+    let prefix = "The value '"
+    if text.hasPrefix(prefix), let invalid = text.firstRange(of: "' is invalid for '") {
+      let rest = text[invalid.upperBound...]
+      let option = rest.prefix { $0 != " " && $0 != "'" }
+      if let colon = rest.firstRange(of: "': ") {
+        text = "\(option): \(rest[colon.upperBound...])"
+      }
+    }
+    if let first = text.first, first.isUppercase { text = first.lowercased() + text.dropFirst() }
+    if text.hasSuffix(".") { text.removeLast() }
+    let command = verb == "ipc" ? "ipc" : "ipc \(verb)"
+    StandardError.writeLine("\(command): \(text) (see '\(command) --help')")
+    ProcessEnvironment.exit(2)
+  }
+
+  /// The subcommand path named by the leading words of `arguments`, e.g. `pipe info`.
+  static func verb(for arguments: [String]) -> String {
+    var path: [String] = []
+    var commands: [ParsableCommand.Type] = IPC.configuration.subcommands
+    for word in arguments {
+      guard let match = commands.first(where: { $0._commandName == word }) else { break }
+      path.append(word)
+      commands = match.configuration.subcommands
+    }
+    return path.isEmpty ? "ipc" : path.joined(separator: " ")
+  }
+}
