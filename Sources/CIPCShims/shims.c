@@ -70,13 +70,17 @@ int ipc_interrupts_install(void) {
   action.sa_flags = SA_SIGINFO;  // no SA_RESTART: blocking calls return EINTR
   sigemptyset(&action.sa_mask);
   int signals[] = {SIGINT, SIGTERM, SIGHUP};
+  sigset_t unblock;
+  sigemptyset(&unblock);
   for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
     struct sigaction old;
     if (sigaction(signals[i], NULL, &old) != 0) return -1;
     if (old.sa_handler == SIG_IGN) continue;  // nohup and friends: stay ignored
     if (sigaction(signals[i], &action, NULL) != 0) return -1;
+    sigaddset(&unblock, signals[i]);
   }
-  return 0;
+  // A parent may have left them blocked (some runtimes do); we want to hear them.
+  return sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
 int ipc_interrupt_pending(void) { return pending_signal; }

@@ -60,20 +60,24 @@ public struct Pipeline: Sendable {
 
   /// Spawns the stages, relays if measured, and waits for every stage.
   ///
-  /// SIGINT, SIGTERM or SIGHUP sent to this process by another one is passed on to the
-  /// stages (a terminal's Ctrl-C reaches them directly); then every stage is waited for.
+  /// Without a terminal on stdin the stages run in a process group of their own, and
+  /// SIGINT, SIGTERM or SIGHUP reaching this process is passed on to that whole group,
+  /// so the commands the stages' shells started end too. With a terminal the stages
+  /// share our group, so that they may read it and Ctrl-C reaches them directly; a
+  /// signal sent by another process is then passed on to the stages' shells.
   public func run() throws -> Outcome {
+    let ownGroup = !ProcessEnvironment.isTerminal(STDIN_FILENO)
     var children: [ChildProcess] = []
     var links: [RelayLink] = []
     var interruptedBy: Int32?
     do {
-      try spawnAll(into: &children, links: &links)
+      try spawnAll(into: &children, links: &links, ownGroup: ownGroup)
       do {
         try Relay.run(links)
       } catch let error as IPCError {
         guard case .interrupted(let signal) = error.kind else { throw error }
         interruptedBy = signal
-        forward(signal, to: children)
+        forward(signal, to: children, ownGroup: ownGroup)
       }
     } catch {
       // Spawning failed part-way: end what started, so nothing is left behind.
@@ -93,7 +97,7 @@ public struct Pipeline: Sendable {
         } catch let error as IPCError {
           guard case .interrupted(let signal) = error.kind else { throw error }
           interruptedBy = signal
-          forward(signal, to: children)
+          forward(signal, to: children, ownGroup: ownGroup)
         }
       }
     }
@@ -107,14 +111,18 @@ public struct Pipeline: Sendable {
       }, interruptedBy: interruptedBy)
   }
 
-  private func forward(_ signal: Int32, to children: [ChildProcess]) {
-    if Interrupts.pendingFromProcess {
+  private func forward(_ signal: Int32, to children: [ChildProcess], ownGroup: Bool) {
+    if ownGroup {
+      children.first?.signalGroup(signal)
+    } else if Interrupts.pendingFromProcess {
       children.forEach { $0.signal(signal) }
     }
     Interrupts.reset()
   }
 
-  private func spawnAll(into children: inout [ChildProcess], links: inout [RelayLink]) throws {
+  private func spawnAll(
+    into children: inout [ChildProcess], links: inout [RelayLink], ownGroup: Bool
+  ) throws {
     var pipes: [PipeEnds] = []
     defer {
       // The children hold their own copies now; the relay's ends live in `links`.
@@ -141,7 +149,8 @@ public struct Pipeline: Sendable {
       children.append(
         try ChildProcess.spawn(
           ["/bin/sh", "-c", command],
-          redirections: [(input, STDIN_FILENO), (output, STDOUT_FILENO)]))
+          redirections: [(input, STDIN_FILENO), (output, STDOUT_FILENO)],
+          processGroup: ownGroup ? (children.first?.pid ?? 0) : nil))
       if let toRelay {
         let source = try duplicate(toRelay.read)
         if isLast {

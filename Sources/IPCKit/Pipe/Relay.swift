@@ -64,6 +64,8 @@ public enum Relay {
   static let chunk = 1 << 20
 
   public static func run(_ links: [RelayLink]) throws {
+    // A reader that leaves must show up as EPIPE on its link, not kill the relay.
+    ProcessEnvironment.ignoreBrokenPipes()
     let now = Deadline.now()
     links.forEach { $0.start(now) }
     do {

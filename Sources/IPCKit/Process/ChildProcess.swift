@@ -32,9 +32,11 @@ public struct ChildProcess: Sendable, Hashable {
 
   /// Starts `arguments` (arguments[0] looked up on PATH) with `redirections` applied in
   /// the child as dup2(from, to) (posix_spawn). SIGPIPE and the signal mask are reset to
-  /// their defaults in the child, whatever the tool itself does with them.
+  /// their defaults in the child, whatever the tool itself does with them. With
+  /// `processGroup`, the child joins that group (0: a new group led by the child).
   public static func spawn(
-    _ arguments: [String], redirections: [(from: Int32, to: Int32)] = []
+    _ arguments: [String], redirections: [(from: Int32, to: Int32)] = [],
+    processGroup: pid_t? = nil
   ) throws -> ChildProcess {
     precondition(!arguments.isEmpty)
     var actions = posix_spawn_file_actions_t()
@@ -53,7 +55,12 @@ public struct ChildProcess: Sendable, Hashable {
     var emptyMask = sigset_t()
     sigemptyset(&emptyMask)
     posix_spawnattr_setsigmask(&attributes, &emptyMask)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+    var flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+    if let processGroup {
+      flags |= POSIX_SPAWN_SETPGROUP
+      posix_spawnattr_setpgroup(&attributes, processGroup)
+    }
+    posix_spawnattr_setflags(&attributes, Int16(flags))
 
     var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
@@ -62,6 +69,7 @@ public struct ChildProcess: Sendable, Hashable {
     let described =
       "\"\(arguments[0])\", [\(arguments.map { quote($0) }.joined(separator: ", "))]"
       + (dups.isEmpty ? "" : "; \(dups.joined(separator: ", "))")
+      + (processGroup.map { "; setpgid(0, \($0))" } ?? "")
     let code = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
     if code != 0 {
       let errno = Errno(rawValue: code)
@@ -91,7 +99,15 @@ public struct ChildProcess: Sendable, Hashable {
 
   /// Sends `signal` to the child (kill); a child that is already gone is not an error.
   public func signal(_ signal: Int32) {
-    let pid = self.pid
+    Self.signal(pid, signal)
+  }
+
+  /// Sends `signal` to every process in the child's group (kill with -pgid).
+  public func signalGroup(_ signal: Int32) {
+    Self.signal(-pid, signal)
+  }
+
+  private static func signal(_ pid: pid_t, _ signal: Int32) {
     _ = try? sys(
       "kill", "\(pid), \(SignalNumber(rawValue: signal).name)", tolerating: [.noSuchProcess]
     ) {

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+@Suite("the command-line contract")
+struct CommandLineTests {
+  struct BadInput: CustomStringConvertible, Sendable {
+    var arguments: String
+    var mentions: String
+    var description: String { arguments }
+  }
+
+  static let usageErrors: [BadInput] = [
+    BadInput(arguments: "pipe --frob 'cat'", mentions: "--frob"),
+    BadInput(arguments: "pipe --capacity 1X 'cat'", mentions: "unknown unit 'X'"),
+    BadInput(arguments: "pipe --capacity -1 'cat'", mentions: "--capacity"),
+    BadInput(arguments: "pipe --capacity 99999999999999999999 'cat'", mentions: "too large"),
+    BadInput(arguments: "pipe", mentions: "at least one stage"),
+    BadInput(arguments: "pipe 'echo' ' '", mentions: "stage 2 is empty"),
+    BadInput(arguments: "pipe info --fd -3", mentions: "--fd"),
+    BadInput(arguments: "nosuchthing", mentions: "nosuchthing"),
+    BadInput(arguments: "tour --only pipe,bogus", mentions: "bogus"),
+  ]
+
+  @Test("a usage error exits 2 with one line on stderr naming the problem", arguments: usageErrors)
+  func usageError(_ input: BadInput) throws {
+    let result = try Harness.bash("\"$IPC\" \(input.arguments)")
+    #expect(result.status == 2)
+    #expect(result.stdout.isEmpty)
+    #expect(result.stderrLines.count == 1)
+    let line = result.stderrLines.first.map(String.init) ?? ""
+    #expect(line.hasPrefix("ipc"))
+    #expect(line.contains(input.mentions))
+    #expect(line.contains("--help"))
+  }
+
+  @Test("a failed operation exits 1 with the ipc: VERB OBJECT: message (ERRNO) line and a hint")
+  func systemError() throws {
+    let result = try Harness.bash("\"$IPC\" pipe info --fd 97")
+    #expect(result.status == 1)
+    #expect(
+      result.stderrLines == [
+        "ipc: pipe info fd 97: descriptor 97 is not an open pipe (EBADF)",
+        "hint: run it as a pipeline stage: ipc pipe 'echo hi' 'ipc pipe info --fd 0'",
+      ])
+  }
+
+  @Test("a stage that cannot be started is the shell's error, with its status")
+  func missingCommand() throws {
+    let result = try Harness.bash("\"$IPC\" pipe 'no-such-command-here'")
+    #expect(result.status == 127)
+    #expect(result.stderr.contains("no-such-command-here"))
+  }
+
+  @Test("--version and --help exit 0 on stdout; help shows an example for each verb")
+  func helpAndVersion() throws {
+    let version = try Harness.bash("\"$IPC\" --version")
+    #expect(version.status == 0)
+    #expect(version.text.split(separator: ".").count == 3)
+    for words in ["--help", "pipe --help", "help pipe", "pipe info --help", "tour --help"] {
+      let help = try Harness.bash("\"$IPC\" \(words)")
+      #expect(help.status == 0, "\(words)")
+      #expect(help.stderr == "", "\(words)")
+      #expect(help.text.contains("USAGE: ipc"), "\(words)")
+    }
+    let pipeHelp = try Harness.bash("\"$IPC\" pipe --help")
+    #expect(pipeHelp.text.contains("Examples:"))
+    #expect(pipeHelp.text.contains("ipc pipe info"))
+  }
+}
