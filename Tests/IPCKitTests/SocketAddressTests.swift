@@ -25,7 +25,8 @@ struct SocketAddressTests {
     #expect(try SocketAddress(parsing: "unix:@x") == .abstract("x", .stream))
     #expect(try SocketAddress(parsing: "/run/x") == .unixPath("/run/x", .stream))
     #expect(
-      try SocketAddress(parsing: "udp:1.2.3.4:5") == .inet(host: "1.2.3.4", port: 5, .udp, ipv6: false))
+      try SocketAddress(parsing: "udp:1.2.3.4:5")
+        == .inet(host: "1.2.3.4", port: 5, .udp, ipv6: false))
   }
 
   @Test("a 107-byte path fits sun_path; 108 does not, and the error says so")

@@ -27,7 +27,8 @@ struct SupportTests {
     #expect(custom.description == "/jobs: no such queue (ENOENT)")
     #expect(IPCError.name(of: .brokenPipe) == "EPIPE")
     #expect(IPCError.name(of: .resourceTemporarilyUnavailable) == "EAGAIN")
-    #expect(IPCError(op: "poll", kind: .interrupted(signal: SIGTERM)).message == "interrupted by SIGTERM")
+    #expect(
+      IPCError(op: "poll", kind: .interrupted(signal: SIGTERM)).message == "interrupted by SIGTERM")
   }
 
   @Test("writeAll finishes a write that the kernel takes a few bytes at a time")

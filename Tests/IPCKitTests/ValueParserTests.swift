@@ -58,7 +58,8 @@ struct ValueParserTests {
   }
 
   @Test(
-    "object names that parse", arguments: [("/jobs", "/jobs"), ("jobs", "/jobs"), ("/a.b-c_d", "/a.b-c_d")])
+    "object names that parse",
+    arguments: [("/jobs", "/jobs"), ("jobs", "/jobs"), ("/a.b-c_d", "/a.b-c_d")])
   func goodName(_ text: String, _ path: String) throws {
     #expect(try ObjectName(parsing: text).path == path)
   }
@@ -96,7 +97,9 @@ struct ValueParserTests {
 
   @Test(
     "signals that do not exist",
-    arguments: ["SIGFOO", "0", "65", "-1", "", "RTMIN+31", "RTMAX-31", "RTMIN-1", "RTMAX+1", "RTMIN+x", "SIG"])
+    arguments: [
+      "SIGFOO", "0", "65", "-1", "", "RTMIN+31", "RTMAX-31", "RTMIN-1", "RTMAX+1", "RTMIN+x", "SIG",
+    ])
   func badSignal(_ text: String) {
     let error = #expect(throws: IPCError.self) { try SignalNumber(parsing: text) }
     #expect(error?.kind == .usage)

@@ -39,7 +39,8 @@ enum Harness {
     process.arguments = ["-c", script]
     var environment = ProcessInfo.processInfo.environment
     environment["IPC"] = ipc
-    environment["PATH"] = (ipc as NSString).deletingLastPathComponent + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+    environment["PATH"] =
+      (ipc as NSString).deletingLastPathComponent + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
     environment["NO_COLOR"] = "1"
     process.environment = environment
     process.currentDirectoryURL = dir

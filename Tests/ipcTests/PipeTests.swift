@@ -90,7 +90,8 @@ struct PipeTests {
 
   @Test("--capacity sizes the pipes, as the next stage sees with pipe info --fd 0")
   func capacity() throws {
-    let result = try Harness.bash("\"$IPC\" pipe --capacity 1M 'echo hi' 'ipc pipe info --json --fd 0'")
+    let result = try Harness.bash(
+      "\"$IPC\" pipe --capacity 1M 'echo hi' 'ipc pipe info --json --fd 0'")
     #expect(result.status == 0)
     let info = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
     #expect(info["capacity"] as? Int == 1 << 20)
@@ -113,14 +114,16 @@ struct PipeTests {
 
   @Test("writing into a reader that left ends quietly with 141 or 0")
   func closedReader() throws {
-    let meter = try Harness.bash("yes | \"$IPC\" pipe --stats | head -1; echo \"${PIPESTATUS[1]}\" >&2")
+    let meter = try Harness.bash(
+      "yes | \"$IPC\" pipe --stats | head -1; echo \"${PIPESTATUS[1]}\" >&2")
     #expect(meter.text == "y\n")
     #expect(["141", "0"].contains(meter.stderrLines.last.map(String.init)))
     // Only the meter's own report, which says the reader left; no error, no trace.
     #expect(meter.stderrLines.count == 2)
     #expect(meter.stderrLines.first?.hasPrefix("ipc: link stdin > stdout: ") == true)
     #expect(meter.stderrLines.first?.hasSuffix("reader closed early)") == true)
-    let pipeline = try Harness.bash("\"$IPC\" pipe 'yes' 'cat' | head -1; echo \"${PIPESTATUS[0]}\" >&2")
+    let pipeline = try Harness.bash(
+      "\"$IPC\" pipe 'yes' 'cat' | head -1; echo \"${PIPESTATUS[0]}\" >&2")
     #expect(pipeline.text == "y\n")
     #expect(["141", "0"].contains(pipeline.stderrLines.last.map(String.init)))
     #expect(pipeline.stderrLines.count == 1)
@@ -134,7 +137,8 @@ struct PipeTests {
     let lines = result.stderrLines
     #expect(lines.allSatisfy { $0.hasPrefix("trace: ") })
     #expect(lines.contains { $0.hasPrefix("trace: pipe2([") && $0.hasSuffix("], O_CLOEXEC) = 0") })
-    #expect(lines.filter { $0.contains("posix_spawnp(\"/bin/sh\"") && $0.contains("dup2(") }.count == 2)
+    #expect(
+      lines.filter { $0.contains("posix_spawnp(\"/bin/sh\"") && $0.contains("dup2(") }.count == 2)
     #expect(lines.filter { $0.contains("waitpid(") && $0.contains("[exited 0]") }.count == 2)
   }
 

@@ -7,6 +7,12 @@ struct PipeCommand: ParsableCommand {
     commandName: "pipe",
     abstract: "Connect commands with anonymous pipes and measure the flow.",
     discussion: """
+      'ipc pipe STAGE…' is short for 'ipc pipe run STAGE…'. Its options:
+        --stats           relay each link through ipc; report bytes, time, rate
+        --capacity SIZE   size every pipe (F_SETPIPE_SZ), e.g. 1M
+        --trace, --json, --verbose
+      See 'ipc pipe run --help' for all of it.
+
       Examples:
         ipc pipe 'printf "b\\na\\n"' 'sort' 'tr a-z A-Z'
         ipc pipe --stats 'head -c 100M /dev/urandom' 'sha256sum'
@@ -25,14 +31,15 @@ struct PipeRun: IPCCommand {
     commandName: "run",
     abstract: "Run commands connected by pipes (the default verb).",
     discussion: """
-      Each STAGE runs under /bin/sh -c; stage 1's stdin is ipc's stdin and the last
-      stage's stdout is ipc's stdout. The exit status is that of the last stage that
-      failed, 128+N for a stage killed by signal N (like bash's 'set -o pipefail').
+      Each STAGE runs under /bin/sh -c; stage 1's stdin is ipc's stdin and
+      the last stage's stdout is ipc's stdout. The exit status is that of the
+      last stage that failed, 128+N for a stage killed by signal N (like
+      bash's 'set -o pipefail').
 
-      With --stats, ipc sits on every link between stages, relays the data (splice,
-      so it is not copied through user space) and prints, per link, the bytes, the
-      time and the throughput to stderr. With no stage it copies stdin to stdout; with
-      one stage it meters that stage's output.
+      With --stats, ipc sits on every link between stages, relays the data
+      (splice, so it is not copied through user space) and prints, per link,
+      the bytes, the time and the throughput to stderr. With no stage it
+      copies stdin to stdout; with one stage it meters that stage's output.
 
       A stage whose command is 'info' must be written with a space: ' info'.
 
