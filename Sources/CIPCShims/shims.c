@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +25,9 @@ mqd_t ipc_mq_open(const char *name, int oflag, mode_t mode, struct mq_attr *attr
 int ipc_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 ssize_t ipc_splice(int fd_in, int fd_out, size_t len, unsigned int flags) {
   return splice(fd_in, NULL, fd_out, NULL, len, flags);
+}
+ssize_t ipc_tee(int fd_in, int fd_out, size_t len, unsigned int flags) {
+  return tee(fd_in, fd_out, len, flags);
 }
 int ipc_f_setpipe_sz(void) { return F_SETPIPE_SZ; }
 int ipc_f_getpipe_sz(void) { return F_GETPIPE_SZ; }
@@ -95,4 +99,31 @@ void ipc_interrupts_reset(void) {
     while (read(self_pipe[0], buffer, sizeof buffer) > 0) {
     }
   }
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+int ipc_alarm_arm(long long nanoseconds) {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_alarm;  // no SA_RESTART: the blocked call returns EINTR
+  sigemptyset(&action.sa_mask);
+  if (sigaction(SIGALRM, &action, NULL) != 0) return -1;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGALRM);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  if (nanoseconds < 1000) nanoseconds = 1000;
+  struct itimerval timer;
+  timer.it_value.tv_sec = nanoseconds / 1000000000LL;
+  timer.it_value.tv_usec = (nanoseconds % 1000000000LL) / 1000;
+  timer.it_interval.tv_sec = 0;
+  timer.it_interval.tv_usec = 10000;
+  return setitimer(ITIMER_REAL, &timer, NULL);
+}
+
+int ipc_alarm_disarm(void) {
+  struct itimerval timer;
+  memset(&timer, 0, sizeof timer);
+  return setitimer(ITIMER_REAL, &timer, NULL);
 }

@@ -24,6 +24,7 @@ mqd_t ipc_mq_open(const char *name, int oflag, mode_t mode, struct mq_attr *attr
 // GNU-only pipe calls and constants.
 int ipc_pipe2(int fds[2], int flags);
 ssize_t ipc_splice(int fd_in, int fd_out, size_t len, unsigned int flags);
+ssize_t ipc_tee(int fd_in, int fd_out, size_t len, unsigned int flags);
 int ipc_f_setpipe_sz(void);
 int ipc_f_getpipe_sz(void);
 unsigned int ipc_splice_f_nonblock(void);
@@ -54,5 +55,11 @@ int ipc_interrupt_pending(void);
 int ipc_interrupt_from_user(void);
 int ipc_interrupt_fd(void);
 void ipc_interrupts_reset(void);
+
+// A wake-up timer for calls that cannot be polled (open of a FIFO): SIGALRM, caught
+// without SA_RESTART, fires after `nanoseconds` and then every 10 ms until disarmed,
+// so a call entered just after the first expiry is still interrupted.
+int ipc_alarm_arm(long long nanoseconds);
+int ipc_alarm_disarm(void);
 
 #endif

@@ -1,3 +1,5 @@
+import CIPCShims
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -67,6 +69,16 @@ public struct Deadline: Sendable, Equatable {
         throw IPCError(op: op, object: object, kind: .timedOut)
       }
     }
+  }
+
+  /// Runs `body`, a call that blocks in the kernel and cannot be polled (opening a
+  /// FIFO), with a timer that interrupts it at the deadline (setitimer, SIGALRM).
+  /// Pass the deadline to `sys` inside so that the interruption becomes `.timedOut`.
+  public func interrupting<T>(_ body: () throws -> T) throws -> T {
+    guard let remaining else { return try body() }
+    ipc_alarm_arm(remaining.nanoseconds)
+    defer { ipc_alarm_disarm() }
+    return try body()
   }
 
   private func describe(_ set: ArraySlice<pollfd>) -> String {

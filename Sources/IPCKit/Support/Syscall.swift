@@ -12,9 +12,11 @@ import SystemPackage
 @inline(__always)
 func sys<T: FixedWidthInteger>(
   _ name: String, _ arguments: @autoclosure () -> String, object: String? = nil,
-  hint: ((Errno) -> String?)? = nil, _ call: () -> T
+  deadline: Deadline = .never, hint: ((Errno) -> String?)? = nil, _ call: () -> T
 ) throws -> T {
-  switch try sys(name, arguments(), object: object, tolerating: [], hint: hint, call) {
+  switch try sys(
+    name, arguments(), object: object, deadline: deadline, tolerating: [], hint: hint, call)
+  {
   case .success(let value): return value
   case .failure(let errno): throw IPCError(op: name, object: object, errno: errno)
   }
@@ -22,10 +24,13 @@ func sys<T: FixedWidthInteger>(
 
 /// Like `sys`, but returns the errnos in `tolerated` (EAGAIN, EPIPE…) to the caller
 /// instead of throwing them, for loops that treat them as states, not failures.
+/// With a `deadline` (armed with `Deadline.interrupting`), EINTR after it has
+/// passed throws `.timedOut`.
 @inline(__always)
 func sys<T: FixedWidthInteger>(
   _ name: String, _ arguments: @autoclosure () -> String, object: String? = nil,
-  tolerating tolerated: Set<Errno>, hint: ((Errno) -> String?)? = nil, _ call: () -> T
+  deadline: Deadline = .never, tolerating tolerated: Set<Errno>,
+  hint: ((Errno) -> String?)? = nil, _ call: () -> T
 ) throws -> Result<T, Errno> {
   while true {
     let result = call()
@@ -39,6 +44,9 @@ func sys<T: FixedWidthInteger>(
       let signal = ipc_interrupt_pending()
       if signal != 0 {
         throw IPCError(op: name, object: object, kind: .interrupted(signal: signal))
+      }
+      if deadline.hasPassed {
+        throw IPCError(op: name, object: object, kind: .timedOut)
       }
       continue
     }

@@ -12,6 +12,9 @@ public enum ProcessEnvironment {
     getenv(name).map { String(cString: $0) }
   }
 
+  /// This process's id (getpid).
+  public static var processID: Int32 { getpid() }
+
   /// Sets an environment variable for this process and the children it starts (setenv).
   public static func setVariable(_ name: String, _ value: String) {
     setenv(name, value, 1)

@@ -61,6 +61,16 @@ enum Parse {
     try usage { try SocketAddress(parsing: text) }
   }
 
+  /// Permission bits in octal: `600`, `0600`, `0o644`.
+  static func mode(_ text: String) throws -> UInt32 {
+    let digits = text.hasPrefix("0o") ? String(text.dropFirst(2)) : text
+    guard !digits.isEmpty, digits.count <= 4, let value = UInt32(digits, radix: 8) else {
+      throw ValueError(
+        error: .usage("'\(text)' is not a mode", hint: "modes are octal, like 600, 0640 or 644"))
+    }
+    return value
+  }
+
   private static func usage<T>(_ parse: () throws -> T) throws -> T {
     do {
       return try parse()

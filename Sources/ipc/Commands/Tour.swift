@@ -32,7 +32,7 @@ struct Tour: IPCCommand {
 
   @OptionGroup var common: CommonOptions
 
-  static let mechanisms = ["pipe"]
+  static let mechanisms = ["pipe", "fifo"]
 
   func validate() throws {
     for name in selected where !Self.mechanisms.contains(name) {
@@ -59,16 +59,25 @@ struct Tour: IPCCommand {
         && ProcessEnvironment.isTerminal(1))
     var out = StandardOutput()
     let steps = TourStep.all.filter { selected.contains($0.mechanism) }
+    // Unique names for the objects the tour makes; removed at the end, even after Ctrl-C.
+    let tmp = ProcessEnvironment.variable("TMPDIR") ?? "/tmp"
+    let names = ["{fifo}": "\(tmp)/ipc-tour-\(ProcessEnvironment.processID).fifo"]
+    defer {
+      if let fifo = names["{fifo}"], (try? FileStatus.of(fifo))??.kind == .fifo {
+        try? FIFO.remove(fifo)
+      }
+    }
     var surprises = 0
     for (index, step) in steps.enumerated() {
       try out.writeLine("")
       try out.writeLine(style.bold("[\(index + 1)/\(steps.count)] \(step.title)"))
       for line in step.explanation.split(separator: "\n") { try out.writeLine("  " + line) }
-      try out.writeLine(
-        style.dim("  $ " + (["ipc"] + step.arguments).map(shellQuote).joined(separator: " ")))
+      let command = step.command(names)
+      for line in command.display { try out.writeLine(style.dim("  $ " + line)) }
       try out.flush()
       if pause { try waitForEnter(&out) }
-      let (status, output) = try runCapturing([executable] + step.arguments)
+      let (status, output) = try runCapturing(
+        command.script.map { ["/bin/sh", "-c", $0] } ?? [executable] + step.arguments)
       for line in output.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
         try out.writeLine("  │ " + line)
       }
@@ -118,13 +127,24 @@ struct Tour: IPCCommand {
   }
 }
 
-/// One step of the tour: what it shows and the ipc arguments that show it.
+/// One step of the tour: what it shows and the ipc arguments (or the short shell
+/// script, for two sides at once) that show it.
 struct TourStep {
   var mechanism: String
   var title: String
   var explanation: String
-  var arguments: [String]
+  var arguments: [String] = []
+  var script: String? = nil
   var expectedStatus: Int32 = 0
+
+  /// The lines to show and the script to run, with `{fifo}` and the like filled in.
+  func command(_ names: [String: String]) -> (display: [String], script: String?) {
+    guard var script else {
+      return ([(["ipc"] + arguments).map(shellQuote).joined(separator: " ")], nil)
+    }
+    for (placeholder, name) in names { script = script.replacing(placeholder, with: name) }
+    return (script.split(separator: "\n").map(String.init), script)
+  }
 
   static let all: [TourStep] = [
     TourStep(
@@ -167,6 +187,34 @@ struct TourStep {
         Like bash's 'set -o pipefail', the status is the last failing stage's: here 3.
         """,
       arguments: ["pipe", "echo data", "cat > /dev/null; exit 3", "cat"], expectedStatus: 3),
+    TourStep(
+      mechanism: "fifo", title: "FIFOs: a pipe with a name",
+      explanation: """
+        mkfifo() puts a pipe in the file system; unrelated processes open it by path.
+        """,
+      script: "ipc fifo create {fifo}\nipc fifo info {fifo}"),
+    TourStep(
+      mechanism: "fifo", title: "FIFOs: each side waits for the other",
+      explanation: """
+        open() of a FIFO blocks until the other end is opened too. The reader starts
+        first and waits; the writer's open lets both go on.
+        """,
+      script: """
+        ipc fifo read {fifo} --timeout 5s &
+        ipc fifo write {fifo} "hello through a FIFO" --timeout 5s
+        wait
+        """),
+    TourStep(
+      mechanism: "fifo", title: "FIFOs: a wait that cannot hang a script",
+      explanation: """
+        With no reader, a writer would wait for ever; --timeout bounds it (exit 124),
+        --nonblock fails at once (exit 3).
+        """,
+      arguments: [], script: "ipc fifo write {fifo} late --timeout 300ms", expectedStatus: 124),
+    TourStep(
+      mechanism: "fifo", title: "FIFOs: remove it",
+      explanation: "ipc fifo rm removes FIFOs only: a regular file at that path is refused.",
+      script: "ipc fifo rm {fifo}"),
   ]
 }
 
