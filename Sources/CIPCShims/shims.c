@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +23,19 @@ int ipc_sigrtmax(void) { return SIGRTMAX; }
 mqd_t ipc_mq_open(const char *name, int oflag, mode_t mode, struct mq_attr *attr) {
   if (oflag & O_CREAT) return mq_open(name, oflag, mode, attr);
   return mq_open(name, oflag);
+}
+
+int ipc_mq_send(mqd_t mq, const void *data, size_t size, unsigned int priority) {
+  static const char nothing = 0;
+  return mq_send(mq, data ? data : &nothing, size, priority);
+}
+ssize_t ipc_mq_receive(mqd_t mq, void *data, size_t size, unsigned int *priority) {
+  return mq_receive(mq, data, size, priority);
+}
+unsigned long long ipc_rlimit_msgqueue(void) {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_MSGQUEUE, &limit) != 0) return 0;
+  return (unsigned long long)limit.rlim_cur;
 }
 
 int ipc_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
@@ -126,4 +142,10 @@ int ipc_alarm_disarm(void) {
   struct itimerval timer;
   memset(&timer, 0, sizeof timer);
   return setitimer(ITIMER_REAL, &timer, NULL);
+}
+
+int ipc_private_mqueue_mount(const char *dir) {
+  if (unshare(CLONE_NEWNS) != 0) return -1;
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return -1;
+  return mount("mqueue", dir, "mqueue", 0, NULL);
 }

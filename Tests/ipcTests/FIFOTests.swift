@@ -207,19 +207,4 @@ struct FIFOTests {
     #expect(result.text.contains("(bash), fd 3, read+write"))
     #expect(lines.last == "bytes waiting   3")
   }
-
-  @Test(
-    "bad input is a usage error naming it",
-    arguments: [
-      ("fifo create f --mode 9", "mode"), ("fifo read f --count 0", "--count"),
-      ("fifo write f x --lines", "--lines"), ("fifo write", "path"),
-      ("fifo write f x --timeout soon", "duration"),
-      ("fifo write f x --nonblock --timeout 1s", "exclude"),
-    ])
-  func usage(_ arguments: String, _ mention: String) throws {
-    let result = try Harness.bash("\"$IPC\" \(arguments)")
-    #expect(result.status == 2)
-    #expect(result.stderrLines.count == 1)
-    #expect(result.stderr.contains(mention))
-  }
 }

@@ -30,8 +30,11 @@ enum Harness {
   static func bash(_ script: String, timeout: Double = 60, stdin: Data? = nil) throws -> Result {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let out = dir.appendingPathComponent("stdout")
-    let err = dir.appendingPathComponent("stderr")
+    // Captures live in a hidden folder, so that the script's own directory starts empty.
+    let capture = dir.appendingPathComponent(".capture")
+    try FileManager.default.createDirectory(at: capture, withIntermediateDirectories: true)
+    let out = capture.appendingPathComponent("stdout")
+    let err = capture.appendingPathComponent("stderr")
     _ = FileManager.default.createFile(atPath: out.path, contents: nil)
     _ = FileManager.default.createFile(atPath: err.path, contents: nil)
     let process = Process()
@@ -47,7 +50,7 @@ enum Harness {
     process.standardOutput = try FileHandle(forWritingTo: out)
     process.standardError = try FileHandle(forWritingTo: err)
     if let stdin {
-      let input = dir.appendingPathComponent("stdin")
+      let input = capture.appendingPathComponent("stdin")
       try stdin.write(to: input)
       process.standardInput = try FileHandle(forReadingFrom: input)
     } else {

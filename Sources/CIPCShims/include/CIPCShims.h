@@ -21,6 +21,12 @@ int ipc_sigrtmax(void);
 // mq_open is variadic.
 mqd_t ipc_mq_open(const char *name, int oflag, mode_t mode, struct mq_attr *attr);
 
+// mq_send/mq_receive with untyped buffers (an empty message has no base address),
+// and the RLIMIT_MSGQUEUE soft limit.
+int ipc_mq_send(mqd_t mq, const void *data, size_t size, unsigned int priority);
+ssize_t ipc_mq_receive(mqd_t mq, void *data, size_t size, unsigned int *priority);
+unsigned long long ipc_rlimit_msgqueue(void);
+
 // GNU-only pipe calls and constants.
 int ipc_pipe2(int fds[2], int flags);
 ssize_t ipc_splice(int fd_in, int fd_out, size_t len, unsigned int flags);
@@ -55,6 +61,11 @@ int ipc_interrupt_pending(void);
 int ipc_interrupt_from_user(void);
 int ipc_interrupt_fd(void);
 void ipc_interrupts_reset(void);
+
+// Mounts an mqueue file system at `dir` in a mount namespace of this process's own
+// (unshare CLONE_NEWNS, then / made private), so that `ipc mq ls` can list queues
+// where /dev/mqueue is not mounted, without changing the system's mounts. Root only.
+int ipc_private_mqueue_mount(const char *dir);
 
 // A wake-up timer for calls that cannot be polled (open of a FIFO): SIGALRM, caught
 // without SA_RESTART, fires after `nanoseconds` and then every 10 ms until disarmed,

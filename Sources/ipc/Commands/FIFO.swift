@@ -129,36 +129,33 @@ struct FIFOWrite: IPCCommand {
       try text.withUnsafeBytes { try writer.write($0) }
       return 0
     }
-    let atomic = 4096
-    var warned = false
-    var pending: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 64 << 10)
-    while true {
-      let count = try chunk.withUnsafeMutableBytes {
-        try Descriptors.read(0, into: $0, object: "stdin")
-      }
-      if count == 0 { break }
-      if !lines {
+    if !lines {
+      var chunk = [UInt8](repeating: 0, count: 64 << 10)
+      while true {
+        let count = try chunk.withUnsafeMutableBytes {
+          try Descriptors.read(0, into: $0, object: "stdin")
+        }
+        if count == 0 { break }
         try chunk.withUnsafeBytes {
           try writer.write(UnsafeRawBufferPointer(rebasing: $0[..<count]))
         }
-        continue
       }
-      pending += chunk[..<count]
-      var start = 0
-      while let newline = pending[start...].firstIndex(of: 0x0A) {
-        if newline + 1 - start > atomic && !warned {
-          warned = true
-          StandardError.writeLine(
-            "ipc: fifo write \(path): a line of \(newline + 1 - start) bytes is over PIPE_BUF (\(atomic)); "
-              + "it may interleave with other writers")
-        }
-        try pending[start...newline].withUnsafeBytes { try writer.write($0) }
-        start = newline + 1
-      }
-      pending.removeFirst(start)
+      return 0
     }
-    if !pending.isEmpty { try pending.withUnsafeBytes { try writer.write($0) } }
+    let atomic = 4096
+    var warned = false
+    var records = RecordReader(fd: 0, separator: 0x0A)
+    while let (record, terminated) = try records.next() {
+      var line = Array(record)
+      if terminated { line.append(0x0A) }
+      if line.count > atomic && !warned {
+        warned = true
+        StandardError.writeLine(
+          "ipc: fifo write \(path): a line of \(line.count) bytes is over PIPE_BUF (\(atomic)); "
+            + "it may interleave with other writers")
+      }
+      try line.withUnsafeBytes { try writer.write($0) }
+    }
     return 0
   }
 }

@@ -32,7 +32,7 @@ struct Tour: IPCCommand {
 
   @OptionGroup var common: CommonOptions
 
-  static let mechanisms = ["pipe", "fifo"]
+  static let mechanisms = ["pipe", "fifo", "mq"]
 
   func validate() throws {
     for name in selected where !Self.mechanisms.contains(name) {
@@ -61,10 +61,14 @@ struct Tour: IPCCommand {
     let steps = TourStep.all.filter { selected.contains($0.mechanism) }
     // Unique names for the objects the tour makes; removed at the end, even after Ctrl-C.
     let tmp = ProcessEnvironment.variable("TMPDIR") ?? "/tmp"
-    let names = ["{fifo}": "\(tmp)/ipc-tour-\(ProcessEnvironment.processID).fifo"]
+    let pid = ProcessEnvironment.processID
+    let names = ["{fifo}": "\(tmp)/ipc-tour-\(pid).fifo", "{mq}": "/ipc-tour-\(pid)"]
     defer {
       if let fifo = names["{fifo}"], (try? FileStatus.of(fifo))??.kind == .fifo {
         try? FIFO.remove(fifo)
+      }
+      if let queue = names["{mq}"].flatMap({ try? ObjectName(parsing: $0) }) {
+        try? MessageQueue.unlink(queue)
       }
     }
     var surprises = 0
@@ -215,6 +219,35 @@ struct TourStep {
       mechanism: "fifo", title: "FIFOs: remove it",
       explanation: "ipc fifo rm removes FIFOs only: a regular file at that path is refused.",
       script: "ipc fifo rm {fifo}"),
+    TourStep(
+      mechanism: "mq", title: "Message queues: whole messages, with priorities",
+      explanation: """
+        A POSIX queue keeps message boundaries. Three messages go in with priorities
+        1, 9 and 5; they come out highest first.
+        """,
+      script: """
+        ipc mq create {mq} --max-messages 4 --message-size 256
+        ipc mq send {mq} "routine" --priority 1
+        ipc mq send {mq} "urgent" --priority 9
+        ipc mq send {mq} "normal" --priority 5
+        ipc mq info {mq}
+        ipc mq recv {mq} --count 3 --show-priority
+        """),
+    TourStep(
+      mechanism: "mq", title: "Message queues: a full queue and an empty one",
+      explanation: """
+        Sending to a full queue or receiving from an empty one waits; --timeout
+        bounds the wait (124), --nonblock refuses to wait (3).
+        """,
+      script: "ipc mq recv {mq} --timeout 300ms", expectedStatus: 124),
+    TourStep(
+      mechanism: "mq", title: "Message queues: the system calls",
+      explanation: "--trace shows mq_open, mq_send and mq_receive with their arguments.",
+      script: """
+        ipc mq send {mq} "traced" --trace
+        ipc mq recv {mq} --trace
+        ipc mq rm {mq}
+        """),
   ]
 }
 
