@@ -10,7 +10,9 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/time.h>
+#include <sys/msg.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *ipc_errno_name(int err) { return strerrorname_np(err); }
@@ -37,6 +39,44 @@ unsigned long long ipc_rlimit_msgqueue(void) {
   if (getrlimit(RLIMIT_MSGQUEUE, &limit) != 0) return 0;
   return (unsigned long long)limit.rlim_cur;
 }
+
+int ipc_msg_except(void) { return MSG_EXCEPT; }
+int ipc_msg_noerror(void) { return MSG_NOERROR; }
+
+int ipc_mq_notify_signal(mqd_t mq, int signo) {
+  struct sigevent event;
+  memset(&event, 0, sizeof event);
+  event.sigev_notify = SIGEV_SIGNAL;
+  event.sigev_signo = signo;
+  return mq_notify(mq, &event);
+}
+int ipc_mq_notify_cancel(mqd_t mq) { return mq_notify(mq, NULL); }
+int ipc_block_signal(int signo) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, signo);
+  return sigprocmask(SIG_BLOCK, &set, NULL);
+}
+int ipc_wait_signal(int signo, long long nanoseconds, int *code, int *pid, unsigned int *uid) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, signo);
+  siginfo_t info;
+  int got;
+  if (nanoseconds < 0) {
+    got = sigwaitinfo(&set, &info);
+  } else {
+    struct timespec wait = {nanoseconds / 1000000000LL, nanoseconds % 1000000000LL};
+    got = sigtimedwait(&set, &info, &wait);
+  }
+  if (got > 0) {
+    *code = info.si_code;
+    *pid = info.si_pid;
+    *uid = info.si_uid;
+  }
+  return got;
+}
+int ipc_si_mesgq(void) { return SI_MESGQ; }
 
 int ipc_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 ssize_t ipc_splice(int fd_in, int fd_out, size_t len, unsigned int flags) {

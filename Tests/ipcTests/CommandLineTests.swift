@@ -32,6 +32,13 @@ struct CommandLineTests {
     BadInput(arguments: "mq create /x --message-size 1Q", mentions: "unknown unit"),
     BadInput(arguments: "mq recv /x --count 0", mentions: "--count"),
     BadInput(arguments: "mq create ''", mentions: "empty"),
+    BadInput(arguments: "mq recv /x --type 2", mentions: "--sysv"),
+    BadInput(arguments: "mq send --sysv hello", mentions: "one of --key, --key-file, --id"),
+    BadInput(arguments: "mq send /x --key 1 y", mentions: "need --sysv"),
+    BadInput(arguments: "mq create --sysv --id 3", mentions: "--id names an existing queue"),
+    BadInput(arguments: "mq recv --sysv --key 0xZZ", mentions: "not a key"),
+    BadInput(arguments: "mq send --sysv --key 1 x --type 0", mentions: "--type"),
+    BadInput(arguments: "mq notify /x --signal TERM", mentions: "SIGTERM"),
     BadInput(arguments: "mq create /\(String(repeating: "n", count: 300))", mentions: "NAME_MAX"),
   ]
 

@@ -27,6 +27,18 @@ int ipc_mq_send(mqd_t mq, const void *data, size_t size, unsigned int priority);
 ssize_t ipc_mq_receive(mqd_t mq, void *data, size_t size, unsigned int *priority);
 unsigned long long ipc_rlimit_msgqueue(void);
 
+// System V message flags behind _GNU_SOURCE.
+int ipc_msg_except(void);
+int ipc_msg_noerror(void);
+
+// mq_notify with SIGEV_SIGNAL, and a bounded wait for that signal (sigtimedwait,
+// nanoseconds < 0: no bound) that reports who caused it. The signal must be blocked.
+int ipc_mq_notify_signal(mqd_t mq, int signo);
+int ipc_mq_notify_cancel(mqd_t mq);
+int ipc_block_signal(int signo);
+int ipc_wait_signal(int signo, long long nanoseconds, int *code, int *pid, unsigned int *uid);
+int ipc_si_mesgq(void);
+
 // GNU-only pipe calls and constants.
 int ipc_pipe2(int fds[2], int flags);
 ssize_t ipc_splice(int fd_in, int fd_out, size_t len, unsigned int flags);

@@ -234,6 +234,62 @@ public final class MessageQueue {
     }
   }
 
+  /// Who made an empty queue non-empty, as mq_notify's signal reports it.
+  public struct Notification: Sendable {
+    public var signal: Int32
+    public var fromQueue: Bool
+    public var pid: Int32
+    public var uid: UInt32
+  }
+
+  /// Asks for `signal` when a message arrives on the empty queue (mq_notify with
+  /// SIGEV_SIGNAL), then waits for it until `deadline` (sigtimedwait; the signal is
+  /// blocked first so that it is received, not acted on). One notification per call:
+  /// the kernel drops the registration once it fires.
+  /// `registered` runs once the registration stands, so that a caller can say it is ready.
+  public func waitForNotification(
+    signal: Int32, deadline: Deadline, registered onRegistered: () -> Void = {}
+  ) throws -> Notification {
+    let name = self.name.path
+    let descriptor = self.descriptor
+    let signalName = SignalNumber(rawValue: signal).name
+    ipc_block_signal(signal)
+    let registered = try sys(
+      "mq_notify", "\(descriptor), {SIGEV_SIGNAL, \(signalName)}", object: name,
+      tolerating: [.resourceBusy]
+    ) { ipc_mq_notify_signal(descriptor, signal) }
+    if case .failure = registered {
+      throw IPCError(
+        op: "mq_notify", object: name, errno: .resourceBusy,
+        detail: "another process is already registered for notification on this queue",
+        hint: "only one process at a time may wait for a queue's notification")
+    }
+    defer { _ = ipc_mq_notify_cancel(descriptor) }
+    onRegistered()
+    while true {
+      var code: Int32 = 0
+      var pid: Int32 = 0
+      var uid: UInt32 = 0
+      let nanoseconds = deadline.remaining.map { $0.nanoseconds } ?? -1
+      let got = ipc_wait_signal(signal, nanoseconds, &code, &pid, &uid)
+      if got > 0 {
+        Trace.emit("sigtimedwait([\(signalName)]) = \(got), si_code \(code), si_pid \(pid)")
+        return Notification(signal: got, fromQueue: code == ipc_si_mesgq(), pid: pid, uid: uid)
+      }
+      let errno = Errno(rawValue: Glibc.errno)
+      Trace.emit("sigtimedwait([\(signalName)]) = -1 \(IPCError.name(of: errno))")
+      if let interrupt = Interrupts.pending {
+        throw IPCError(op: "sigtimedwait", object: name, kind: .interrupted(signal: interrupt))
+      }
+      if errno == .resourceTemporarilyUnavailable {
+        throw IPCError(
+          op: "sigtimedwait", object: name, kind: .timedOut,
+          detail: "no message arrived on the empty queue before the timeout")
+      }
+      if errno != .interrupted { throw IPCError(op: "sigtimedwait", object: name, errno: errno) }
+    }
+  }
+
   /// Removes the name (mq_unlink); the queue lives on until the last descriptor closes.
   public static func unlink(_ name: ObjectName) throws {
     do {

@@ -68,8 +68,11 @@ public struct FileStatus: Sendable, Equatable {
     return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
   }
 
+  /// The user name of the owner (getpwuid), or the number.
+  public var ownerName: String { Self.userName(uid) }
+
   /// The user name for `uid` (getpwuid), or the number.
-  public var ownerName: String {
+  public static func userName(_ uid: UInt32) -> String {
     guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "\(uid)" }
     return String(cString: name)
   }

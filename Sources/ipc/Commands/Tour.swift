@@ -62,13 +62,21 @@ struct Tour: IPCCommand {
     // Unique names for the objects the tour makes; removed at the end, even after Ctrl-C.
     let tmp = ProcessEnvironment.variable("TMPDIR") ?? "/tmp"
     let pid = ProcessEnvironment.processID
-    let names = ["{fifo}": "\(tmp)/ipc-tour-\(pid).fifo", "{mq}": "/ipc-tour-\(pid)"]
+    let key = "0x1bc" + String(UInt32(pid) & 0xFFFF, radix: 16)
+    let names = [
+      "{fifo}": "\(tmp)/ipc-tour-\(pid).fifo", "{mq}": "/ipc-tour-\(pid)", "{key}": key,
+    ]
     defer {
       if let fifo = names["{fifo}"], (try? FileStatus.of(fifo))??.kind == .fifo {
         try? FIFO.remove(fifo)
       }
       if let queue = names["{mq}"].flatMap({ try? ObjectName(parsing: $0) }) {
         try? MessageQueue.unlink(queue)
+      }
+      if let queue = try? SystemVQueue.open(
+        .key(Int32(bitPattern: UInt32(key.dropFirst(2), radix: 16)!)))
+      {
+        try? queue.remove()
       }
     }
     var surprises = 0
@@ -240,6 +248,21 @@ struct TourStep {
         bounds the wait (124), --nonblock refuses to wait (3).
         """,
       script: "ipc mq recv {mq} --timeout 300ms", expectedStatus: 124),
+    TourStep(
+      mechanism: "mq", title: "Message queues: System V, by type",
+      explanation: """
+        A System V queue is named by a number (a key); each message has a type, and
+        a receiver picks by type: --type 2 takes the first of type 2, --type -2 the
+        lowest type up to 2.
+        """,
+      script: """
+        ipc mq create --sysv --key {key} > /dev/null
+        ipc mq send --sysv --key {key} "order" --type 2
+        ipc mq send --sysv --key {key} "alarm" --type 1
+        ipc mq recv --sysv --key {key} --type 2 --show-priority
+        ipc mq recv --sysv --key {key} --type -2 --show-priority
+        ipc mq rm --sysv --key {key}
+        """),
     TourStep(
       mechanism: "mq", title: "Message queues: the system calls",
       explanation: "--trace shows mq_open, mq_send and mq_receive with their arguments.",

@@ -17,13 +17,15 @@ enum Framing {
 struct MessageWriter {
   var framing: Framing
   var showPriority: Bool
+  /// What the number beside each message is: `priority` (POSIX) or `type` (System V).
+  var label = "priority"
 
-  func write(_ bytes: UnsafeRawBufferPointer, priority: UInt32) throws {
+  func write(_ bytes: UnsafeRawBufferPointer, priority: Int) throws {
     var out: [UInt8] = []
     switch framing {
     case .json:
       var line = JSONLine()
-      line.add("priority", Int(priority))
+      line.add(label, priority)
       line.add("size", bytes.count)
       if let text = String(validating: bytes, as: UTF8.self) {
         line.add("data", text)
