@@ -40,6 +40,30 @@ unsigned long long ipc_rlimit_msgqueue(void) {
   return (unsigned long long)limit.rlim_cur;
 }
 
+sem_t *ipc_sem_open(const char *name, int oflag, mode_t mode, unsigned int value) {
+  if (oflag & O_CREAT) return sem_open(name, oflag, mode, value);
+  return sem_open(name, oflag);
+}
+int ipc_sem_wait_for(sem_t *sem, long long nanoseconds) {
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_sec += nanoseconds / 1000000000LL;
+  until.tv_nsec += nanoseconds % 1000000000LL;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec += 1;
+    until.tv_nsec -= 1000000000L;
+  }
+  return sem_clockwait(sem, CLOCK_MONOTONIC, &until);
+}
+sem_t *ipc_sem_failed(void) { return SEM_FAILED; }
+
+long long ipc_atomic_add(void *address, long long value) {
+  return __atomic_add_fetch((long long *)address, value, __ATOMIC_SEQ_CST);
+}
+long long ipc_atomic_load(void *address) {
+  return __atomic_load_n((long long *)address, __ATOMIC_SEQ_CST);
+}
+
 int ipc_msg_except(void) { return MSG_EXCEPT; }
 int ipc_msg_noerror(void) { return MSG_NOERROR; }
 

@@ -25,6 +25,11 @@ enum Harness {
     return url
   }
 
+  /// A script that first runs `prelude` (names and a clean-up trap, say).
+  static func bash(_ script: String, prelude: String, timeout: Double = 60) throws -> Result {
+    try bash(prelude + "\n" + script, timeout: timeout)
+  }
+
   /// Runs `script` under bash with `$IPC` set to the binary and PATH leading to it.
   /// A script still running after `timeout` seconds is killed and the test fails.
   static func bash(_ script: String, timeout: Double = 60, stdin: Data? = nil) throws -> Result {

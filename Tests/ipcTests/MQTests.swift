@@ -13,7 +13,7 @@ struct MQTests {
     """
 
   static func run(_ script: String, timeout: Double = 60) throws -> Harness.Result {
-    try Harness.bash(prelude + script, timeout: timeout)
+    try Harness.bash(script, prelude: prelude, timeout: timeout)
   }
 
   @Test("highest priority first, first in first out within a priority")

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <mqueue.h>
+#include <semaphore.h>
 
 // Errno and signal names from glibc (strerrorname_np, sigabbrev_np, sigdescr_np).
 const char *ipc_errno_name(int err);
@@ -26,6 +27,16 @@ mqd_t ipc_mq_open(const char *name, int oflag, mode_t mode, struct mq_attr *attr
 int ipc_mq_send(mqd_t mq, const void *data, size_t size, unsigned int priority);
 ssize_t ipc_mq_receive(mqd_t mq, void *data, size_t size, unsigned int *priority);
 unsigned long long ipc_rlimit_msgqueue(void);
+
+// sem_open is variadic; sem_clockwait waits on CLOCK_MONOTONIC for `nanoseconds`
+// from now (not the wall clock, which may jump).
+sem_t *ipc_sem_open(const char *name, int oflag, mode_t mode, unsigned int value);
+int ipc_sem_wait_for(sem_t *sem, long long nanoseconds);
+sem_t *ipc_sem_failed(void);
+
+// Atomic fetch-and-add on a 64-bit word in shared memory; returns the new value.
+long long ipc_atomic_add(void *address, long long value);
+long long ipc_atomic_load(void *address);
 
 // System V message flags behind _GNU_SOURCE.
 int ipc_msg_except(void);

@@ -71,6 +71,16 @@ public struct Deadline: Sendable, Equatable {
     }
   }
 
+  /// Sleeps until the deadline (poll with no descriptor), waking early only to throw
+  /// `.interrupted` on SIGINT/SIGTERM/SIGHUP.
+  public func sleep() throws {
+    do {
+      _ = try wait(for: [], op: "sleep")
+    } catch let error as IPCError where error.kind == .timedOut {
+      return
+    }
+  }
+
   /// Runs `body`, a call that blocks in the kernel and cannot be polled (opening a
   /// FIFO), with a timer that interrupts it at the deadline (setitimer, SIGALRM).
   /// Pass the deadline to `sys` inside so that the interruption becomes `.timedOut`.

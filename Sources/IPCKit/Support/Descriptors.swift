@@ -73,6 +73,17 @@ public enum Descriptors {
     return Int(count)
   }
 
+  /// For a regular file, the bytes from the current position to the end (fstat,
+  /// lseek); nil for pipes, terminals and sockets, whose length is not known ahead.
+  public static func remainingBytes(_ fd: Int32) -> Int? {
+    guard let status = try? FileStatus.of(descriptor: fd), status.kind == .regular else {
+      return nil
+    }
+    let position = lseek(fd, 0, SEEK_CUR)
+    guard position >= 0 else { return nil }
+    return max(0, Int(status.size) - Int(position))
+  }
+
   /// Reads a small file whole, such as one under /proc/sys.
   public static func readSmallFile(_ path: String) throws -> String {
     let fd = try sys("open", "\"\(path)\", O_RDONLY|O_CLOEXEC", object: path) {

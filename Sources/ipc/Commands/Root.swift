@@ -15,6 +15,9 @@ struct IPC: ParsableCommand {
         124 --timeout expired; 128+N ended by signal N (141: output closed).
       """,
     version: version,
-    subcommands: [PipeCommand.self, FIFOCommand.self, MQCommand.self, Tour.self]
+    subcommands: [
+      PipeCommand.self, FIFOCommand.self, MQCommand.self, SHMCommand.self, SemCommand.self,
+      Tour.self,
+    ]
   )
 }
