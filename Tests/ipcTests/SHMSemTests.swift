@@ -163,4 +163,20 @@ struct SHMSemTests {
     #expect(result.stderr.contains("the object is empty (size 0): there is nothing to read"))
     #expect(!result.stderr.contains("crash"))
   }
+
+  @Test("watch prints the region, then again at each change")
+  func watch() throws {
+    let result = try Self.run(
+      """
+      "$IPC" shm create $S --size 64
+      "$IPC" shm write $S "first"
+      "$IPC" shm watch $S --length 16 --interval 20ms --count 2 --timeout 10s > out & watcher=$!
+      lines() { for i in $(seq 200); do [ "$(wc -l < out)" -ge "$1" ] && return; sleep 0.02; done; }
+      lines 1; "$IPC" shm write $S "second"
+      lines 2; "$IPC" shm write $S "third!"
+      wait $watcher; echo "status $?"; cat out
+      "$IPC" shm watch $S --interval 20ms --timeout 200ms > /dev/null; echo "quiet $?"
+      """, timeout: 30)
+    #expect(result.text == "status 0\nfirst\nsecond\nthird!\nquiet 124\n")
+  }
 }
