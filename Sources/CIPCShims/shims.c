@@ -64,6 +64,19 @@ long long ipc_atomic_load(void *address) {
   return __atomic_load_n((long long *)address, __ATOMIC_SEQ_CST);
 }
 
+int ipc_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gid) {
+  struct ucred credentials;
+  socklen_t length = sizeof credentials;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+  *pid = credentials.pid;
+  *uid = credentials.uid;
+  *gid = credentials.gid;
+  return 0;
+}
+int ipc_accept(int fd, struct sockaddr *address, socklen_t *length) {
+  return accept4(fd, address, length, SOCK_CLOEXEC);
+}
+
 int ipc_msg_except(void) { return MSG_EXCEPT; }
 int ipc_msg_noerror(void) { return MSG_NOERROR; }
 

@@ -43,8 +43,17 @@ enum Harness {
     _ = FileManager.default.createFile(atPath: out.path, contents: nil)
     _ = FileManager.default.createFile(atPath: err.path, contents: nil)
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", script]
+    // The test runner's threads block most signals, and a child inherits that mask:
+    // start bash with none blocked and SIGPIPE at default, as from a login shell, so
+    // kill, Ctrl-C and closed pipes behave as they do for a user.
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = [
+      "-c",
+      "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); "
+        + "signal.signal(signal.SIGPIPE, signal.SIG_DFL); "
+        + "os.execv('/bin/bash', ['bash', '-c', sys.argv[1]])",
+      script,
+    ]
     var environment = ProcessInfo.processInfo.environment
     environment["IPC"] = ipc
     environment["PATH"] =

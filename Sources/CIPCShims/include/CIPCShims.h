@@ -38,6 +38,11 @@ sem_t *ipc_sem_failed(void);
 long long ipc_atomic_add(void *address, long long value);
 long long ipc_atomic_load(void *address);
 
+// SO_PEERCRED's struct ucred needs _GNU_SOURCE.
+int ipc_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gid);
+// accept4 with SOCK_CLOEXEC (GNU).
+int ipc_accept(int fd, struct sockaddr *address, socklen_t *length);
+
 // System V message flags behind _GNU_SOURCE.
 int ipc_msg_except(void);
 int ipc_msg_noerror(void);

@@ -97,6 +97,18 @@ public struct ChildProcess: Sendable, Hashable {
     ipc_wifsignaled(raw) != 0 ? .signaled(ipc_wtermsig(raw)) : .exited(ipc_wexitstatus(raw))
   }
 
+  /// The child's status if it has ended, without waiting (waitpid WNOHANG).
+  public func poll() -> ExitStatus? {
+    var status: Int32 = 0
+    let pid = self.pid
+    guard
+      let result = try? sys(
+        "waitpid", "\(pid), WNOHANG", object: "pid \(pid)", { waitpid(pid, &status, WNOHANG) }),
+      result == pid
+    else { return nil }
+    return Self.status(status)
+  }
+
   /// Sends `signal` to the child (kill); a child that is already gone is not an error.
   public func signal(_ signal: Int32) {
     Self.signal(pid, signal)

@@ -32,7 +32,7 @@ struct Tour: IPCCommand {
 
   @OptionGroup var common: CommonOptions
 
-  static let mechanisms = ["pipe", "fifo", "mq", "shm", "sem"]
+  static let mechanisms = ["pipe", "fifo", "mq", "shm", "sem", "sock"]
 
   func validate() throws {
     for name in selected where !Self.mechanisms.contains(name) {
@@ -66,6 +66,7 @@ struct Tour: IPCCommand {
     let names = [
       "{fifo}": "\(tmp)/ipc-tour-\(pid).fifo", "{mq}": "/ipc-tour-\(pid)", "{key}": key,
       "{shm}": "/ipc-tour-\(pid)-shm", "{sem}": "/ipc-tour-\(pid)-sem",
+      "{sock}": "unix:@ipc-tour-\(pid)",
     ]
     defer {
       if let fifo = names["{fifo}"], (try? FileStatus.of(fifo))??.kind == .fifo {
@@ -316,6 +317,32 @@ struct TourStep {
       mechanism: "sem", title: "Semaphores: remove it",
       explanation: "The name goes; processes that have it open keep it until they close it.",
       script: "ipc sem rm {sem}"),
+    TourStep(
+      mechanism: "sock", title: "Sockets: a server and a client",
+      explanation: """
+        A listener says the address it has, then serves each connection with a
+        command (here: tr, to shout back). An abstract Unix name needs no file;
+        --peer-cred asks the kernel who is at the other end.
+        """,
+      script: """
+        ipc sock listen {sock} --fork --exec 'tr a-z A-Z' &
+        ipc sock wait {sock} --timeout 5s
+        echo "hello over a socket" | ipc sock connect {sock}
+        echo "who are you?" | ipc sock connect {sock} --peer-cred
+        kill $!; wait
+        """),
+    TourStep(
+      mechanism: "sock", title: "Sockets: the end of input is not the end",
+      explanation: """
+        When stdin ends, the client shuts down only its sending side (SHUT_WR);
+        the server sees end of file, counts what came, and its answer still
+        arrives.
+        """,
+      script: """
+        ipc sock listen {sock}-2 --exec 'wc -l' 2> /dev/null &
+        seq 1000 | ipc sock connect {sock}-2 --wait 5s
+        wait
+        """),
   ]
 }
 
