@@ -64,6 +64,52 @@ long long ipc_atomic_load(void *address) {
   return __atomic_load_n((long long *)address, __ATOMIC_SEQ_CST);
 }
 
+ssize_t ipc_send_fd(int socket, int fd) {
+  char byte = 'F';
+  struct iovec io = {&byte, 1};
+  union {
+    char buffer[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr message;
+  memset(&message, 0, sizeof message);
+  message.msg_iov = &io;
+  message.msg_iovlen = 1;
+  message.msg_control = control.buffer;
+  message.msg_controllen = sizeof control.buffer;
+  struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+  header->cmsg_level = SOL_SOCKET;
+  header->cmsg_type = SCM_RIGHTS;
+  header->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(header), &fd, sizeof(int));
+  return sendmsg(socket, &message, MSG_NOSIGNAL);
+}
+
+ssize_t ipc_recv_fd(int socket, int *fd) {
+  char byte;
+  struct iovec io = {&byte, 1};
+  union {
+    char buffer[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr message;
+  memset(&message, 0, sizeof message);
+  message.msg_iov = &io;
+  message.msg_iovlen = 1;
+  message.msg_control = control.buffer;
+  message.msg_controllen = sizeof control.buffer;
+  *fd = -1;
+  ssize_t got = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+  if (got < 0) return got;
+  for (struct cmsghdr *h = CMSG_FIRSTHDR(&message); h; h = CMSG_NXTHDR(&message, h)) {
+    if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
+      memcpy(fd, CMSG_DATA(h), sizeof(int));
+    }
+  }
+  return got;
+}
+
 int ipc_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gid) {
   struct ucred credentials;
   socklen_t length = sizeof credentials;

@@ -184,4 +184,40 @@ struct SockTests {
       """, timeout: 30)
     #expect(result.text == "none: 124\nlate: 0\n")
   }
+
+  @Test("fd passing: the receiver reads a file through the descriptor it was sent, offset and all")
+  func descriptorPassing() throws {
+    let result = try Self.run(
+      """
+      printf 'secret data\n' > file; chmod 600 file
+      "$IPC" sock recv-fd unix:@ipc-fd-$$ --timeout 10s --json > info 2> log &
+      ready log; "$IPC" sock send-fd unix:@ipc-fd-$$ --file $PWD/file; wait
+      python3 -c 'import json; i=json.load(open("info")); print(i["target"].endswith("/file"), i["readable"], i["writable"], i["offset"])'
+      "$IPC" sock recv-fd unix:$PWD/fd.sock --timeout 10s -- tr a-z A-Z 2> log2 &
+      ready log2
+      exec 5< file; read -r -n 7 -u 5 skipped
+      "$IPC" sock send-fd unix:$PWD/fd.sock --fd 5; wait; exec 5<&-
+      "$IPC" sock send-fd unix:@ipc-nobody-$$ --file file; echo "nobody: $?"
+      """, timeout: 30)
+    #expect(result.text == "True True False 0\nDATA\nnobody: 1\n")
+  }
+
+  @Test("seqpacket keeps message boundaries over a connection")
+  func seqpacket() throws {
+    let result = try Self.run(
+      """
+      python3 - seq-$$ > got <<'PY' &
+      import socket, sys
+      s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind("\\0" + sys.argv[1]); s.listen(1)
+      c, _ = s.accept()
+      while True:
+          m = c.recv(65536)
+          if not m: break
+          print(repr(m))
+      PY
+      "$IPC" sock connect seqpacket:@seq-$$ --wait 10s --send "one message with
+      two lines"; wait; cat got
+      """, timeout: 30)
+    #expect(result.text == "b'one message with\\ntwo lines'\n")
+  }
 }

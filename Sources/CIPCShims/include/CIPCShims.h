@@ -38,6 +38,11 @@ sem_t *ipc_sem_failed(void);
 long long ipc_atomic_add(void *address, long long value);
 long long ipc_atomic_load(void *address);
 
+// SCM_RIGHTS: send one descriptor with a one-byte message; receive it (MSG_CMSG_CLOEXEC).
+// ipc_recv_fd returns the bytes read (0 at end of file) and sets *fd, or -1 if none came.
+ssize_t ipc_send_fd(int socket, int fd);
+ssize_t ipc_recv_fd(int socket, int *fd);
+
 // SO_PEERCRED's struct ucred needs _GNU_SOURCE.
 int ipc_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gid);
 // accept4 with SOCK_CLOEXEC (GNU).

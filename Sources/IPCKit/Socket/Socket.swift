@@ -398,6 +398,37 @@ public final class Socket {
     ) { Glibc.send(fd, bytes.baseAddress, bytes.count, 0) }
   }
 
+  /// Sends `descriptor` to the peer (sendmsg with SCM_RIGHTS): the peer gets its own
+  /// descriptor for the same open file.
+  public func sendDescriptor(_ descriptor: Int32) throws {
+    let fd = self.fd
+    try sys("sendmsg", "\(fd), SCM_RIGHTS [\(descriptor)]", object: address.description) {
+      ipc_send_fd(fd, descriptor)
+    }
+  }
+
+  /// Receives a descriptor sent with SCM_RIGHTS (recvmsg), waiting until `deadline`.
+  public func receiveDescriptor(deadline: Deadline) throws -> Int32 {
+    do {
+      _ = try deadline.wait(for: [(fd, Int16(POLLIN))], op: "recvmsg", object: address.description)
+    } catch var error as IPCError where error.kind == .timedOut {
+      error.detail = "no descriptor came before the timeout"
+      throw error
+    }
+    var received: Int32 = -1
+    let fd = self.fd
+    try sys("recvmsg", "\(fd), SCM_RIGHTS", object: address.description) {
+      ipc_recv_fd(fd, &received)
+    }
+    guard received >= 0 else {
+      throw IPCError(
+        op: "recvmsg", object: address.description, kind: .failed,
+        detail: "the peer sent no descriptor",
+        hint: "send one with 'ipc sock send-fd \(address) --file PATH'")
+    }
+    return received
+  }
+
   /// Ends our sending side (shutdown SHUT_WR): the peer reads end of file.
   public func shutdownWrite() {
     let fd = self.fd

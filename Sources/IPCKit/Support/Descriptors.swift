@@ -84,6 +84,38 @@ public enum Descriptors {
     return max(0, Int(status.size) - Int(position))
   }
 
+  /// What a descriptor refers to and how it is open: its /proc/self/fd link, the
+  /// access mode and the file offset (from /proc/self/fdinfo).
+  public struct Description: Sendable {
+    public var target: String
+    public var readable: Bool
+    public var writable: Bool
+    public var offset: Int
+  }
+
+  public static func describe(_ fd: Int32) throws -> Description {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let count = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
+    let target =
+      count > 0
+      ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+    let flags = try sys("fcntl", "\(fd), F_GETFL", object: "fd \(fd)") { fcntl(fd, F_GETFL) }
+    let access = flags & O_ACCMODE
+    let info = (try? readSmallFile("/proc/self/fdinfo/\(fd)")) ?? ""
+    let offset =
+      info.split(separator: "\n").first { $0.hasPrefix("pos:") }
+      .flatMap { Int($0.dropFirst(4).filter { !$0.isWhitespace }) } ?? 0
+    return Description(
+      target: target, readable: access != O_WRONLY, writable: access != O_RDONLY, offset: offset)
+  }
+
+  /// Opens `path` for reading (open O_RDONLY|O_CLOEXEC).
+  public static func openForReading(_ path: String) throws -> Int32 {
+    try sys("open", "\(quote(path)), O_RDONLY|O_CLOEXEC", object: path) {
+      open(path, O_RDONLY | O_CLOEXEC)
+    }
+  }
+
   /// Reads a small file whole, such as one under /proc/sys.
   public static func readSmallFile(_ path: String) throws -> String {
     let fd = try sys("open", "\"\(path)\", O_RDONLY|O_CLOEXEC", object: path) {

@@ -21,7 +21,9 @@ struct SockCommand: ParsableCommand {
         ipc sock connect unix:@demo --send "hello" --peer-cred
         ipc sock wait tcp:8080 --timeout 10s
       """,
-    subcommands: [SockListen.self, SockConnect.self, SockWait.self]
+    subcommands: [
+      SockListen.self, SockConnect.self, SockWait.self, SockSendFD.self, SockReceiveFD.self,
+    ]
   )
 }
 
@@ -283,6 +285,10 @@ struct SockWait: IPCCommand {
     commandName: "wait",
     abstract: "Exit 0 as soon as something accepts connections at ADDRESS; 124 at the timeout.",
     discussion: """
+      It finds out by connecting (and closing at once), as nc -z does: a server
+      that serves a single connection will have served it. For such a server,
+      use 'ipc sock connect --wait' instead.
+
       Examples:
         ipc sock wait tcp:8080 --timeout 10s && run-tests
         ipc sock wait unix:/run/app.sock --timeout 30s
@@ -301,6 +307,124 @@ struct SockWait: IPCCommand {
     let socket = try Socket.connect(address, deadline: .after(timeout), retry: true)
     socket.close()
     return 0
+  }
+}
+
+struct SockSendFD: IPCCommand {
+  static let verb = "sock send-fd"
+  static let configuration = CommandConfiguration(
+    commandName: "send-fd",
+    abstract: "Pass an open descriptor to a process over a Unix socket (SCM_RIGHTS).",
+    discussion: """
+      The receiver gets its own descriptor for the same open file: same offset,
+      same access, even if it could not open the path itself.
+
+      Examples:
+        ipc sock send-fd unix:@fd-demo --file /etc/hostname
+        ipc sock send-fd unix:@fd-demo --fd 3 3< data.bin
+        ipc sock send-fd unix:/tmp/fd.sock --fd 0 < input.txt --wait 5s
+      """)
+
+  @Argument(
+    help: "A Unix stream socket where 'ipc sock recv-fd' listens.", transform: Parse.address)
+  var address: SocketAddress
+  @Option(help: "Send this open descriptor of ours.") var fd: Int32?
+  @Option(help: "Open this file for reading and send that.") var file: String?
+  @Option(
+    help: ArgumentHelp("Retry while nothing listens, for up to this long.", valueName: "duration"),
+    transform: Parse.duration)
+  var wait: Duration?
+  @OptionGroup var common: CommonOptions
+
+  func validate() throws {
+    if (fd == nil) == (file == nil) { throw ValidationError("give one of --fd N or --file PATH") }
+    guard address.isUnix, !address.description.hasPrefix("unixgram") else {
+      throw ValidationError(
+        "descriptors travel over Unix stream sockets only (unix:PATH or unix:@NAME)")
+    }
+  }
+
+  func execute() throws -> Int32 {
+    Interrupts.install()
+    let descriptor = try file.map(Descriptors.openForReading) ?? fd!
+    defer { if file != nil { Descriptors.close(descriptor) } }
+    let socket = try Socket.connect(
+      address, deadline: .after(wait ?? .seconds(5)), retry: wait != nil)
+    defer { socket.close() }
+    try socket.sendDescriptor(descriptor)
+    let target = try Descriptors.describe(descriptor).target
+    common.say("sent descriptor \(descriptor) (\(target))")
+    return 0
+  }
+}
+
+struct SockReceiveFD: IPCCommand {
+  static let verb = "sock recv-fd"
+  static let configuration = CommandConfiguration(
+    commandName: "recv-fd",
+    abstract:
+      "Listen on a Unix socket for one descriptor (SCM_RIGHTS); show it or run a command on it.",
+    discussion: """
+      Without a command, prints what the descriptor is: its target, access and
+      offset. With -- CMD…, runs CMD with the descriptor as its stdin (when it
+      is readable) or its stdout (when write-only), and exits with CMD's status.
+
+      Examples:
+        ipc sock recv-fd unix:@fd-demo
+        ipc sock recv-fd unix:@fd-demo -- cat
+        ipc sock recv-fd unix:/tmp/fd.sock --timeout 10s -- wc -c
+      """)
+
+  @Argument(help: "Where to listen (a Unix stream socket).", transform: Parse.address)
+  var address: SocketAddress
+  @Option(
+    help: ArgumentHelp(
+      "Give up if nothing comes within this long (exit 124).", valueName: "duration"),
+    transform: Parse.duration)
+  var timeout: Duration?
+  @OptionGroup var common: CommonOptions
+  @Argument(parsing: .postTerminator, help: "A command to run on the descriptor, after --.")
+  var command: [String] = []
+
+  func validate() throws {
+    guard address.isUnix, !address.description.hasPrefix("unixgram") else {
+      throw ValidationError(
+        "descriptors travel over Unix stream sockets only (unix:PATH or unix:@NAME)")
+    }
+  }
+
+  func execute() throws -> Int32 {
+    Interrupts.install()
+    let listener = try Socket.listen(address)
+    defer { listener.close() }
+    StandardError.writeLine("listening on \(try listener.localAddress())")
+    let deadline = Deadline.after(timeout)
+    let (connection, _) = try listener.accept(deadline: deadline)
+    defer { connection.close() }
+    let received = try connection.receiveDescriptor(deadline: deadline)
+    defer { Descriptors.close(received) }
+    let info = try Descriptors.describe(received)
+    guard !command.isEmpty else {
+      var out = StandardOutput()
+      if common.json {
+        var line = JSONLine()
+        line.add("fd", received)
+        line.add("target", info.target)
+        line.add("readable", info.readable)
+        line.add("writable", info.writable)
+        line.add("offset", info.offset)
+        try out.writeLine(line.description)
+      } else {
+        let access =
+          info.readable && info.writable ? "read+write" : info.readable ? "read" : "write"
+        try out.writeLine(
+          "received fd \(received): \(info.target), \(access), offset \(info.offset)")
+      }
+      try out.flush()
+      return 0
+    }
+    let redirect: (Int32, Int32) = info.readable ? (received, 0) : (received, 1)
+    return try ChildProcess.spawn(command, redirections: [redirect]).wait().shellCode
   }
 }
 
