@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/msg.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +63,63 @@ long long ipc_atomic_add(void *address, long long value) {
 }
 long long ipc_atomic_load(void *address) {
   return __atomic_load_n((long long *)address, __ATOMIC_SEQ_CST);
+}
+
+int ipc_sigqueue(int pid, int signo, int value) {
+  union sigval sv;
+  sv.sival_int = value;
+  return sigqueue(pid, signo, sv);
+}
+
+int ipc_signalfd_for(const int *signals, int count) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int i = 0; i < count; i++) sigaddset(&set, signals[i]);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return -1;
+  return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int ipc_read_siginfo(int fd, int *signo, int *code, int *pid, unsigned int *uid, int *value) {
+  struct signalfd_siginfo info;
+  ssize_t got = read(fd, &info, sizeof info);
+  if (got != (ssize_t)sizeof info) return -1;
+  *signo = (int)info.ssi_signo;
+  *code = info.ssi_code;
+  *pid = (int)info.ssi_pid;
+  *uid = info.ssi_uid;
+  *value = info.ssi_int;
+  return 0;
+}
+
+int ipc_signal_is_ignored(int signo) {
+  struct sigaction old;
+  if (sigaction(signo, NULL, &old) != 0) return 0;
+  return old.sa_handler == SIG_IGN;
+}
+int ipc_signal_set_default(int signo) { return signal(signo, SIG_DFL) == SIG_ERR ? -1 : 0; }
+int ipc_signal_ignore(int signo) { return signal(signo, SIG_IGN) == SIG_ERR ? -1 : 0; }
+
+const char *ipc_si_code_name(int signo, int code) {
+  switch (code) {
+    case SI_USER: return "SI_USER";
+    case SI_KERNEL: return "SI_KERNEL";
+    case SI_QUEUE: return "SI_QUEUE";
+    case SI_TIMER: return "SI_TIMER";
+    case SI_MESGQ: return "SI_MESGQ";
+    case SI_ASYNCIO: return "SI_ASYNCIO";
+    case SI_SIGIO: return "SI_SIGIO";
+    case SI_TKILL: return "SI_TKILL";
+  }
+  if (signo == SIGCHLD) {
+    switch (code) {
+      case CLD_EXITED: return "CLD_EXITED";
+      case CLD_KILLED: return "CLD_KILLED";
+      case CLD_DUMPED: return "CLD_DUMPED";
+      case CLD_STOPPED: return "CLD_STOPPED";
+      case CLD_CONTINUED: return "CLD_CONTINUED";
+    }
+  }
+  return NULL;
 }
 
 ssize_t ipc_send_fd(int socket, int fd) {

@@ -72,7 +72,9 @@ enum Entry {
         text = "\(option): \(rest[colon.upperBound...])"
       }
     }
-    if let first = text.first, first.isUppercase { text = first.lowercased() + text.dropFirst() }
+    if let first = text.first, first.isUppercase, text.dropFirst().first?.isLowercase ?? false {
+      text = first.lowercased() + text.dropFirst()
+    }
     if text.hasSuffix(".") { text.removeLast() }
     let command = verb == "ipc" ? "ipc" : "ipc \(verb)"
     StandardError.writeLine("\(command): \(text) (see '\(command) --help')")

@@ -38,6 +38,16 @@ sem_t *ipc_sem_failed(void);
 long long ipc_atomic_add(void *address, long long value);
 long long ipc_atomic_load(void *address);
 
+// Signals: sigqueue with an int value; a signalfd for a set of signals (blocked
+// first); one siginfo read from it; dispositions; a process's signal mask.
+int ipc_sigqueue(int pid, int signo, int value);
+int ipc_signalfd_for(const int *signals, int count);
+int ipc_read_siginfo(int fd, int *signo, int *code, int *pid, unsigned int *uid, int *value);
+int ipc_signal_is_ignored(int signo);
+int ipc_signal_set_default(int signo);
+int ipc_signal_ignore(int signo);
+const char *ipc_si_code_name(int signo, int code);
+
 // SCM_RIGHTS: send one descriptor with a one-byte message; receive it (MSG_CMSG_CLOEXEC).
 // ipc_recv_fd returns the bytes read (0 at end of file) and sets *fd, or -1 if none came.
 ssize_t ipc_send_fd(int socket, int fd);

@@ -34,9 +34,11 @@ public struct ChildProcess: Sendable, Hashable {
   /// the child as dup2(from, to) (posix_spawn). SIGPIPE and the signal mask are reset to
   /// their defaults in the child, whatever the tool itself does with them. With
   /// `processGroup`, the child joins that group (0: a new group led by the child).
+  /// `blocked` signals start blocked in the child; `ignored` ones start ignored
+  /// (SIG_IGN survives exec; they are set so in this process first).
   public static func spawn(
     _ arguments: [String], redirections: [(from: Int32, to: Int32)] = [],
-    processGroup: pid_t? = nil
+    processGroup: pid_t? = nil, blocked: [Int32] = [], ignored: [Int32] = []
   ) throws -> ChildProcess {
     precondition(!arguments.isEmpty)
     var actions = posix_spawn_file_actions_t()
@@ -50,11 +52,13 @@ public struct ChildProcess: Sendable, Hashable {
     defer { posix_spawnattr_destroy(&attributes) }
     var defaults = sigset_t()
     sigemptyset(&defaults)
-    sigaddset(&defaults, SIGPIPE)
+    if !ignored.contains(SIGPIPE) { sigaddset(&defaults, SIGPIPE) }
     posix_spawnattr_setsigdefault(&attributes, &defaults)
-    var emptyMask = sigset_t()
-    sigemptyset(&emptyMask)
-    posix_spawnattr_setsigmask(&attributes, &emptyMask)
+    for signal in ignored { _ = ipc_signal_ignore(signal) }
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    for signal in blocked { sigaddset(&mask, signal) }
+    posix_spawnattr_setsigmask(&attributes, &mask)
     var flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
     if let processGroup {
       flags |= POSIX_SPAWN_SETPGROUP
@@ -70,6 +74,12 @@ public struct ChildProcess: Sendable, Hashable {
       "\"\(arguments[0])\", [\(arguments.map { quote($0) }.joined(separator: ", "))]"
       + (dups.isEmpty ? "" : "; \(dups.joined(separator: ", "))")
       + (processGroup.map { "; setpgid(0, \($0))" } ?? "")
+      + (blocked.isEmpty
+        ? ""
+        : "; sigmask [\(blocked.map { SignalNumber(rawValue: $0).name }.joined(separator: ", "))]")
+      + (ignored.isEmpty
+        ? ""
+        : "; SIG_IGN [\(ignored.map { SignalNumber(rawValue: $0).name }.joined(separator: ", "))]")
     let code = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
     if code != 0 {
       let errno = Errno(rawValue: code)
@@ -85,6 +95,10 @@ public struct ChildProcess: Sendable, Hashable {
   /// Waits for the child to end (waitpid). Throws `.interrupted` if SIGINT/SIGTERM
   /// arrives first; the child is still there to be waited for again.
   public func wait() throws -> ExitStatus {
+    // A signal that came before we got here would not interrupt waitpid: say so now.
+    if let signal = Interrupts.pending {
+      throw IPCError(op: "waitpid", object: "pid \(pid)", kind: .interrupted(signal: signal))
+    }
     var status: Int32 = 0
     let pid = self.pid
     try sys("waitpid", "\(pid), [\(Self.status(status))], 0", object: "pid \(pid)") {

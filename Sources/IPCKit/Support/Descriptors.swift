@@ -116,6 +116,17 @@ public enum Descriptors {
     }
   }
 
+  /// Writes `bytes` to `path`, created 0600 or truncated (open O_CREAT|O_TRUNC).
+  public static func writeFile(_ path: String, _ bytes: UnsafeRawBufferPointer) throws {
+    let fd = try sys(
+      "open", "\(quote(path)), O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0600", object: path
+    ) {
+      open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    }
+    defer { close(fd) }
+    try writeAll(fd, bytes, object: path)
+  }
+
   /// Reads a small file whole, such as one under /proc/sys.
   public static func readSmallFile(_ path: String) throws -> String {
     let fd = try sys("open", "\"\(path)\", O_RDONLY|O_CLOEXEC", object: path) {

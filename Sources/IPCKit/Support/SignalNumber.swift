@@ -67,6 +67,12 @@ public struct SignalNumber: Sendable, Hashable, CustomStringConvertible {
     ipc_signal_abbrev(signal).map { String(cString: $0) }
   }
 
+  /// SIGKILL and SIGSTOP: the kernel acts on them; they cannot be caught, blocked or ignored.
+  public var isUncatchable: Bool { rawValue == 9 || rawValue == 19 }
+
+  /// Whether the C library has a name for it (32 and 33 are its threads' own).
+  public var isNamed: Bool { Self.realTimeRange.contains(rawValue) || Self.abbrev(rawValue) != nil }
+
   /// `SIGTERM`, `SIGRTMIN+2`.
   public var name: String {
     let rt = Self.realTimeRange
@@ -78,7 +84,10 @@ public struct SignalNumber: Sendable, Hashable, CustomStringConvertible {
 
   /// The C library's description: `Terminated`, `Real-time signal 2`.
   public var summary: String {
-    ipc_signal_description(rawValue).map { String(cString: $0) } ?? "Unknown signal \(rawValue)"
+    let rt = Self.realTimeRange
+    if rt.contains(rawValue) { return "Real-time signal \(rawValue - rt.lowerBound)" }
+    return ipc_signal_description(rawValue).map { String(cString: $0) }
+      ?? "Unknown signal \(rawValue)"
   }
 
   public var description: String { name }

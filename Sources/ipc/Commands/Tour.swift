@@ -32,7 +32,7 @@ struct Tour: IPCCommand {
 
   @OptionGroup var common: CommonOptions
 
-  static let mechanisms = ["pipe", "fifo", "mq", "shm", "sem", "sock"]
+  static let mechanisms = ["pipe", "fifo", "mq", "shm", "sem", "sock", "signal"]
 
   func validate() throws {
     for name in selected where !Self.mechanisms.contains(name) {
@@ -66,7 +66,7 @@ struct Tour: IPCCommand {
     let names = [
       "{fifo}": "\(tmp)/ipc-tour-\(pid).fifo", "{mq}": "/ipc-tour-\(pid)", "{key}": key,
       "{shm}": "/ipc-tour-\(pid)-shm", "{sem}": "/ipc-tour-\(pid)-sem",
-      "{sock}": "unix:@ipc-tour-\(pid)",
+      "{sock}": "unix:@ipc-tour-\(pid)", "{log}": "\(tmp)/ipc-tour-\(pid).log",
     ]
     defer {
       if let fifo = names["{fifo}"], (try? FileStatus.of(fifo))??.kind == .fifo {
@@ -342,6 +342,32 @@ struct TourStep {
         ipc sock listen {sock}-2 --exec 'wc -l' 2> /dev/null &
         seq 1000 | ipc sock connect {sock}-2 --wait 5s
         wait
+        """),
+    TourStep(
+      mechanism: "signal", title: "Signals: who sent it, and with what value",
+      explanation: """
+        A trap blocks the signals and reads them from a signalfd, with their
+        siginfo: kill sends SI_USER, sigqueue sends SI_QUEUE with a value.
+        """,
+      script: """
+        ipc signal trap USR1 RTMIN --count 2 --timeout 5s 2> {log} &
+        until grep -q ready {log} 2>/dev/null; do sleep 0.05; done
+        kill -USR1 $!
+        ipc signal send $! RTMIN --value 42
+        wait; rm -f {log}
+        """),
+    TourStep(
+      mechanism: "signal", title: "Signals: standard ones merge, real-time ones queue",
+      explanation: """
+        While the trap holds them blocked, 3 × SIGUSR1 become one pending signal;
+        3 × SIGRTMIN stay three, in order, each with its value.
+        """,
+      script: """
+        ipc signal trap USR1 RTMIN --hold 1s --count 4 --timeout 5s 2> {log} &
+        until grep -q ready {log} 2>/dev/null; do sleep 0.05; done
+        ipc signal send $! USR1 --repeat 3
+        for v in 1 2 3; do ipc signal send $! RTMIN --value $v; done
+        wait; rm -f {log}
         """),
   ]
 }
