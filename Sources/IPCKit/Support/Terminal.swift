@@ -12,6 +12,9 @@ public enum ProcessEnvironment {
     getenv(name).map { String(cString: $0) }
   }
 
+  /// The real user id (getuid).
+  public static var userID: UInt32 { getuid() }
+
   /// This process's id (getpid).
   public static var processID: Int32 { getpid() }
 
