@@ -82,8 +82,8 @@ struct FIFOWrite: IPCCommand {
       write(2): lines up to PIPE_BUF (4096) bytes never interleave with other
       writers' lines.
 
-      If the reader closes the FIFO before all is written, ipc says how much was
-      written and exits 1 (not 141: the FIFO, not our stdout, was closed).
+      If the reader closes the FIFO before all is written, ipc says so and exits
+      1 (not 141: the FIFO, not our stdout, was closed).
 
       Examples:
         ipc fifo write /tmp/jobs "build 42"
