@@ -10,7 +10,7 @@ enum Entry {
     let arguments = Array(CommandLine.arguments.dropFirst())
     var command: ParsableCommand
     do {
-      command = try IPC.parseAsRoot(arguments)
+      command = try leafFastPath(arguments) ?? IPC.parseAsRoot(arguments)
     } catch {
       finish(error, verb: verb(for: arguments), arguments: arguments)
     }
@@ -20,6 +20,37 @@ enum Entry {
     } catch {
       let verb = (type(of: command) as? any IPCCommand.Type)?.verb ?? verb(for: arguments)
       finish(error, verb: verb, arguments: arguments)
+    }
+  }
+
+  /// Parses a plain invocation of one verb (`ipc mq send /q hi`) with that verb's type
+  /// alone: argument-parser then reflects one command, not the whole tree, which is
+  /// most of a one-shot command's start-up. Help, version, completion and dump
+  /// requests, and anything that is not a known verb, go the whole way (nil here).
+  static func leafFastPath(_ arguments: [String]) throws -> ParsableCommand? {
+    var commands: [ParsableCommand.Type] = IPC.configuration.subcommands
+    var index = 0
+    var leaf: ParsableCommand.Type?
+    while index < arguments.count,
+      let match = commands.first(where: { $0._commandName == arguments[index] })
+    {
+      index += 1
+      if match.configuration.subcommands.isEmpty {
+        leaf = match
+        break
+      }
+      commands = match.configuration.subcommands
+    }
+    guard let leaf else { return nil }
+    let rest = Array(arguments[index...])
+    let special = ["-h", "--help", "--version", "--experimental-dump-help"]
+    if rest.contains(where: { special.contains($0) || $0.hasPrefix("--generate-completion") }) {
+      return nil
+    }
+    do {
+      return try leaf.parse(rest)
+    } catch {
+      return nil  // let the full parse produce the error, with the whole command path
     }
   }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("ipc tour")
+@Suite("ipc tour", .serialized)
 struct TourTests {
   @Test("the tour runs every step to the end, each as expected, and shows the commands")
   func runs() throws {
