@@ -29,7 +29,7 @@ func sys<T: FixedWidthInteger>(
 @inline(__always)
 func sys<T: FixedWidthInteger>(
   _ name: String, _ arguments: @autoclosure () -> String, object: String? = nil,
-  deadline: Deadline = .never, tolerating tolerated: Set<Errno>,
+  deadline: Deadline = .never, tolerating tolerated: [Errno],
   hint: ((Errno) -> String?)? = nil, _ call: () -> T
 ) throws -> Result<T, Errno> {
   while true {

@@ -13,15 +13,24 @@ enum Framing {
 }
 
 /// Writes each message to stdout at once (no buffering), so that a failed write is
-/// known before the next message is taken: the caller can put that one back.
-struct MessageWriter {
-  var framing: Framing
-  var showPriority: Bool
+/// known before the next message is taken: the caller can put that one back. One
+/// scratch buffer serves every message: no allocation per message.
+final class MessageWriter {
+  let framing: Framing
+  let showPriority: Bool
   /// What the number beside each message is: `priority` (POSIX) or `type` (System V).
-  var label = "priority"
+  let label: String
+  private var out: [UInt8] = []
+
+  init(framing: Framing, showPriority: Bool, label: String = "priority") {
+    self.framing = framing
+    self.showPriority = showPriority
+    self.label = label
+    out.reserveCapacity(64 << 10)
+  }
 
   func write(_ bytes: UnsafeRawBufferPointer, priority: Int) throws {
-    var out: [UInt8] = []
+    out.removeAll(keepingCapacity: true)
     switch framing {
     case .json:
       var line = JSONLine()
