@@ -123,10 +123,15 @@ struct SignalTests {
       kill -USR1 $s; sleep 0.1
       "$IPC" signal status $s | grep -E '^(pending \\(process\\)|blocked)'
       kill -TERM $s; wait $m; echo "status $?"
+      "$IPC" signal mask --ignore USR1 -- sleep 30 & m=$!
+      for i in $(seq 100); do pgrep -P $m sleep > /dev/null && break; sleep 0.05; done
+      kill -TERM $m; wait $m; echo "ipc killed $?"
+      pgrep -P $m sleep || echo "its command went too"
       """)
     #expect(
       result.text
         == "survived\nstatus 0\nunmasked 138\npending (process)  SIGUSR1\nblocked            SIGUSR1\nstatus 143\n"
+        + "ipc killed 143\nits command went too\n"
     )
   }
 }

@@ -107,6 +107,21 @@ public struct ChildProcess: Sendable, Hashable {
     return Self.status(status)
   }
 
+  /// Waits for the child to end, passing on SIGINT, SIGTERM and SIGHUP that another
+  /// process sends us (a terminal's Ctrl-C reaches the child by itself), so that a
+  /// `kill` of ipc never leaves its command running behind it.
+  public func waitPassingSignals() throws -> ExitStatus {
+    while true {
+      do {
+        return try wait()
+      } catch let error as IPCError {
+        guard case .interrupted(let signal) = error.kind else { throw error }
+        if Interrupts.pendingFromProcess { self.signal(signal) }
+        Interrupts.reset()
+      }
+    }
+  }
+
   private static func status(_ raw: Int32) -> ExitStatus {
     ipc_wifsignaled(raw) != 0 ? .signaled(ipc_wtermsig(raw)) : .exited(ipc_wexitstatus(raw))
   }

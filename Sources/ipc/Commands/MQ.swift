@@ -536,7 +536,7 @@ struct MQNotify: IPCCommand {
         ProcessEnvironment.setVariable("IPC_MQ_NAME", name.path)
         ProcessEnvironment.setVariable("IPC_MQ_PID", "\(note.pid)")
         ProcessEnvironment.setVariable("IPC_MQ_UID", "\(note.uid)")
-        let status = try ChildProcess.spawn(["/bin/sh", "-c", exec]).wait()
+        let status = try ChildProcess.spawn(["/bin/sh", "-c", exec]).waitPassingSignals()
         common.say("--exec \(status)")
       }
     }

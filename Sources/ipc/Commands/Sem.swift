@@ -176,16 +176,7 @@ struct SemRun: IPCCommand {
       try? semaphore.post()
       common.say("gave \(name) back")
     }
-    let child = try ChildProcess.spawn(command)
-    while true {
-      do {
-        return try child.wait().shellCode
-      } catch let error as IPCError {
-        guard case .interrupted(let signal) = error.kind else { throw error }
-        if Interrupts.pendingFromProcess { child.signal(signal) }
-        Interrupts.reset()
-      }
-    }
+    return try ChildProcess.spawn(command).waitPassingSignals().shellCode
   }
 }
 

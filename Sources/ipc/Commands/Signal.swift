@@ -178,7 +178,7 @@ struct SignalTrapCommand: IPCCommand {
         ProcessEnvironment.setVariable("IPC_SIG_PID", "\(got.pid)")
         ProcessEnvironment.setVariable("IPC_SIG_UID", "\(got.uid)")
         ProcessEnvironment.setVariable("IPC_SIG_VALUE", got.hasValue ? "\(got.value)" : "")
-        let status = try ChildProcess.spawn(["/bin/sh", "-c", exec]).wait()
+        let status = try ChildProcess.spawn(["/bin/sh", "-c", exec]).waitPassingSignals()
         common.say("--exec \(status)")
       }
     }
@@ -276,9 +276,11 @@ struct SignalMask: IPCCommand {
   }
 
   func execute() throws -> Int32 {
+    // So that a kill of ipc is passed on to the command rather than orphaning it.
+    Interrupts.install()
     let child = try ChildProcess.spawn(
       command, blocked: block.map(\.rawValue), ignored: ignore.map(\.rawValue))
-    return try child.wait().shellCode
+    return try child.waitPassingSignals().shellCode
   }
 }
 

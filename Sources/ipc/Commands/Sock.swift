@@ -186,7 +186,7 @@ struct SockListen: IPCCommand {
         if fork {
           children.append(child)
         } else {
-          lastStatus = try child.wait().shellCode
+          lastStatus = try child.waitPassingSignals().shellCode
         }
       } while keepOpen || fork
     } catch let error as IPCError {
@@ -424,7 +424,7 @@ struct SockReceiveFD: IPCCommand {
       return 0
     }
     let redirect: (Int32, Int32) = info.readable ? (received, 0) : (received, 1)
-    return try ChildProcess.spawn(command, redirections: [redirect]).wait().shellCode
+    return try ChildProcess.spawn(command, redirections: [redirect]).waitPassingSignals().shellCode
   }
 }
 
