@@ -36,8 +36,7 @@ public enum Inventory {
       }
     }
     collect("mq") {
-      try MessageQueue.list().map { name in
-        let status = (try? MessageQueue.status(name)) ?? nil
+      try MessageQueue.list().map { name, status in
         let attributes = try? MessageQueue.open(name, access: .read).attributes()
         return IPCObject(
           kind: "mq", name: name.path, uid: status?.uid, mode: status?.octalPermissions,

@@ -312,9 +312,12 @@ public final class MessageQueue {
     try withMountedDirectory { try FileStatus.of($0 + name.path) }
   }
 
-  /// The names of all queues, from an mqueue file system.
-  public static func list() throws -> [ObjectName] {
-    try withMountedDirectory { try names(in: $0) }
+  /// Every queue with its owner and mode, read in one pass over an mqueue file system
+  /// (one private mount at most, not one per queue).
+  public static func list() throws -> [(name: ObjectName, status: FileStatus?)] {
+    try withMountedDirectory { directory in
+      try names(in: directory).map { ($0, (try? FileStatus.of(directory + $0.path)) ?? nil) }
+    }
   }
 
   /// Where an mqueue file system is mounted (/proc/self/mounts), or nil.

@@ -39,6 +39,16 @@ extension IPCCommand {
   }
 }
 
+/// Checks shared by several commands' validate().
+enum Check {
+  /// `--nonblock` refuses to wait; `--timeout` bounds a wait: together they make no sense.
+  static func nonblockOrTimeout(_ nonblock: Bool, _ timeout: Duration?) throws {
+    if nonblock && timeout != nil {
+      throw ValidationError("--nonblock and --timeout exclude each other")
+    }
+  }
+}
+
 /// Value parsers for `@Option(transform:)`; their errors read as one line.
 enum Parse {
   static func size(_ text: String) throws -> ByteCount {

@@ -105,9 +105,7 @@ struct FIFOWrite: IPCCommand {
 
   func validate() throws {
     if lines && !data.isEmpty { throw ValidationError("--lines reads stdin; give no DATA with it") }
-    if nonblock && timeout != nil {
-      throw ValidationError("--nonblock and --timeout exclude each other")
-    }
+    try Check.nonblockOrTimeout(nonblock, timeout)
   }
 
   func execute() throws -> Int32 {

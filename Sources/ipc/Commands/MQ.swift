@@ -191,9 +191,7 @@ struct MQSend: IPCCommand {
     if (lines || null) && data != nil {
       throw ValidationError("--lines and --null read stdin; give no DATA")
     }
-    if nonblock && timeout != nil {
-      throw ValidationError("--nonblock and --timeout exclude each other")
-    }
+    try Check.nonblockOrTimeout(nonblock, timeout)
   }
 
   func execute() throws -> Int32 {
@@ -307,9 +305,7 @@ struct MQRecv: IPCCommand {
     if [raw, null, common.json].filter({ $0 }).count > 1 {
       throw ValidationError("--raw, --null and --json exclude each other")
     }
-    if nonblock && timeout != nil {
-      throw ValidationError("--nonblock and --timeout exclude each other")
-    }
+    try Check.nonblockOrTimeout(nonblock, timeout)
     if !systemV.sysv && (type != 0 || except || truncate) {
       throw ValidationError("--type, --except and --truncate are for --sysv queues")
     }
@@ -574,15 +570,13 @@ struct MQList: IPCCommand {
         try out.writeLine(Self.render(status, json: common.json, long: false))
       }
     } else {
-      let names = try MessageQueue.list()
+      let queues = try MessageQueue.list()
       if !common.json {
         try out.writeLine("NAME                 MESSAGES  MAX   MSGSIZE  MODE  OWNER")
       }
-      for name in names {
+      for (name, status) in queues {
         let attributes = try? MessageQueue.open(name, access: .read).attributes()
-        let status = try? MessageQueue.status(name)
-        try out.writeLine(
-          Self.render(name, attributes, status ?? nil, json: common.json, long: false))
+        try out.writeLine(Self.render(name, attributes, status, json: common.json, long: false))
       }
     }
     try out.flush()

@@ -75,9 +75,7 @@ struct SemWait: IPCCommand {
   @OptionGroup var common: CommonOptions
 
   func validate() throws {
-    if nonblock && timeout != nil {
-      throw ValidationError("--nonblock and --timeout exclude each other")
-    }
+    try Check.nonblockOrTimeout(nonblock, timeout)
   }
 
   func execute() throws -> Int32 {
