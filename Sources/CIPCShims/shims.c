@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/msg.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -329,4 +330,13 @@ int ipc_private_mqueue_mount(const char *dir) {
   if (unshare(CLONE_NEWNS) != 0) return -1;
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return -1;
   return mount("mqueue", dir, "mqueue", 0, NULL);
+}
+
+int ipc_fallocate_keep_size(int fd, long offset, long length) {
+  return fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, length);
+}
+
+ssize_t ipc_vmsplice(int fd, const void *base, size_t length) {
+  struct iovec vector = {.iov_base = (void *)base, .iov_len = length};
+  return vmsplice(fd, &vector, 1, 0);
 }

@@ -77,7 +77,11 @@ ssize_t ipc_tee(int fd_in, int fd_out, size_t len, unsigned int flags);
 int ipc_f_setpipe_sz(void);
 int ipc_f_getpipe_sz(void);
 unsigned int ipc_splice_f_nonblock(void);
+/* fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, length): reserve without resizing. */
+int ipc_fallocate_keep_size(int fd, long offset, long length);
 unsigned int ipc_splice_f_move(void);
+/* vmsplice(2) of one buffer into a pipe (no flags: the pages are referenced, not copied). */
+ssize_t ipc_vmsplice(int fd, const void *base, size_t length);
 
 // ioctl is variadic: the bytes waiting in a pipe, FIFO or socket (FIONREAD).
 int ipc_fionread(int fd, int *count);

@@ -104,6 +104,16 @@ public final class SharedMemory {
   public func withMapping<T>(
     _ range: Range<Int>, writable: Bool, _ body: (UnsafeMutableRawBufferPointer) throws -> T
   ) throws -> T {
+    let (bytes, unmap) = try map(range, writable: writable)
+    defer { unmap() }
+    return try body(bytes)
+  }
+
+  /// Maps `range` as `withMapping` does, for as long as the caller needs it: call the
+  /// returned `unmap` (munmap) when done.
+  public func map(_ range: Range<Int>, writable: Bool) throws -> (
+    bytes: UnsafeMutableRawBufferPointer, unmap: () -> Void
+  ) {
     let size = try self.size()
     guard range.upperBound <= size else {
       throw IPCError(
@@ -115,30 +125,44 @@ public final class SharedMemory {
           ? "give it a size: 'ipc shm create NAME --size 4K --exist-ok' will not, "
             + "but 'ipc shm write NAME --grow' does" : "stay within the size, or write with --grow")
     }
-    if range.isEmpty { return try body(UnsafeMutableRawBufferPointer(start: nil, count: 0)) }
+    if range.isEmpty { return (UnsafeMutableRawBufferPointer(start: nil, count: 0), {}) }
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     let start = range.lowerBound / page * page
     let length = range.upperBound - start
     let protection = writable ? PROT_READ | PROT_WRITE : PROT_READ
     let fd = descriptor
-    let address = mmap(nil, length, protection, MAP_SHARED, fd, off_t(start))
+    if writable {
+      // Reserve the pages first: on a full tmpfs or disk this fails with ENOSPC here,
+      // where a store into a page that cannot be allocated would raise SIGBUS.
+      _ = try sys(
+        "fallocate", "\(fd), FALLOC_FL_KEEP_SIZE, \(start), \(length)", object: object,
+        tolerating: [.notSupported, .noFunction],
+        hint: { $0 == .noSpace ? "the file system that holds it is full (see df -h)" : nil }
+      ) { ipc_fallocate_keep_size(fd, start, length) }
+    }
+    // Large mappings are faulted in at once (MAP_POPULATE): one call instead of a page
+    // fault per 4 KiB, which for 1 GiB is most of the time spent.
+    let flags = MAP_SHARED | (length >= 1 << 20 ? MAP_POPULATE : 0)
+    let described = {
+      "mmap(NULL, \(length), \(writable ? "PROT_READ|PROT_WRITE" : "PROT_READ"), "
+        + "\(flags == MAP_SHARED ? "MAP_SHARED" : "MAP_SHARED|MAP_POPULATE"), \(fd), \(start))"
+    }
+    let address = mmap(nil, length, protection, flags, fd, off_t(start))
     if address == MAP_FAILED {
       let errno = Errno(rawValue: Glibc.errno)
-      Trace.emit(
-        "mmap(NULL, \(length), \(writable ? "PROT_READ|PROT_WRITE" : "PROT_READ"), MAP_SHARED, \(fd), \(start)) = -1 \(IPCError.name(of: errno))"
-      )
+      Trace.emit("\(described()) = -1 \(IPCError.name(of: errno))")
       throw IPCError(op: "mmap", object: object, errno: errno)
     }
-    Trace.emit(
-      "mmap(NULL, \(length), \(writable ? "PROT_READ|PROT_WRITE" : "PROT_READ"), MAP_SHARED, \(fd), \(start)) = \(address!)"
+    Trace.emit("\(described()) = \(address!)")
+    let bytes = UnsafeMutableRawBufferPointer(
+      start: address! + (range.lowerBound - start), count: range.count)
+    return (
+      bytes,
+      {
+        munmap(address, length)
+        Trace.emit("munmap(\(address!), \(length)) = 0")
+      }
     )
-    defer {
-      munmap(address, length)
-      Trace.emit("munmap(\(address!), \(length)) = 0")
-    }
-    return try body(
-      UnsafeMutableRawBufferPointer(
-        start: address! + (range.lowerBound - start), count: range.count))
   }
 
   /// Copies `bytes` in at `offset` through a mapping. A write past the end is refused

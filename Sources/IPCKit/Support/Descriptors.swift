@@ -27,6 +27,23 @@ public enum Descriptors {
     }
   }
 
+  /// Like `writeAll`, but when fd is a pipe the pages of `bytes` are handed to it
+  /// (vmsplice(2)) instead of copied, so the reader takes them straight from memory
+  /// such as a shared mapping. Falls back to write(2) for anything else.
+  public static func writeAllSpliced(
+    _ fd: Int32, _ bytes: UnsafeRawBufferPointer, object: String? = nil
+  ) throws {
+    var status = stat()
+    guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFIFO, !bytes.isEmpty else {
+      return try writeAll(fd, bytes, object: object)
+    }
+    try writeAll(bytes) { chunk in
+      try sys("vmsplice", "\(fd), \(chunk.count) bytes", object: object) {
+        ipc_vmsplice(fd, chunk.baseAddress, min(chunk.count, 1 << 20))
+      }
+    }
+  }
+
   /// write(2) until every byte is written, without tracing: for the trace and
   /// diagnostics themselves. Errors are dropped, as there is nowhere left to report them.
   public static func writeAllUntraced(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {

@@ -1,43 +1,76 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Splits what a descriptor delivers into records ended by `separator` (a newline
-/// for `--lines`, NUL for `--null`), reading as it goes, so that input of any length
-/// is handled in constant memory.
-public struct RecordReader {
+/// for `--lines`, NUL for `--null`), reading 256 KiB at a time, so that input of any
+/// length is handled in constant memory (a buffer grows only for a record longer
+/// than it) with no allocation or copy per record.
+public final class RecordReader {
   public let fd: Int32
   public let separator: UInt8
-  private var buffer: [UInt8] = []
-  private var start = 0
+  private var storage: UnsafeMutableRawPointer
+  private var capacity: Int
+  private var start = 0  // first byte not yet returned
+  private var scanned = 0  // bytes from `start` known to hold no separator
+  private var end = 0  // one past the last byte read
   private var ended = false
 
-  public init(fd: Int32, separator: UInt8) {
+  public init(fd: Int32, separator: UInt8, capacity: Int = 256 << 10) {
     self.fd = fd
     self.separator = separator
+    self.capacity = max(capacity, 1)
+    storage = .allocate(byteCount: self.capacity, alignment: 16)
   }
 
-  /// The next record without its separator, and whether the separator was there (the
-  /// last record of the input may lack it); nil at the end of the input.
-  public mutating func next() throws -> (record: ArraySlice<UInt8>, terminated: Bool)? {
+  deinit { storage.deallocate() }
+
+  /// The next record and whether the separator ended it (the last record of the
+  /// input may lack it); nil at the end of the input. With `includingSeparator`
+  /// the record keeps its separator. The bytes stay valid until the next call.
+  public func next(includingSeparator: Bool = false) throws -> (
+    record: UnsafeRawBufferPointer, terminated: Bool
+  )? {
     while true {
-      if let end = buffer[start...].firstIndex(of: separator) {
-        defer { start = end + 1 }
-        return (buffer[start..<end], true)
+      let from = storage + start + scanned
+      if let found = memchr(from, Int32(separator), end - start - scanned) {
+        let length = UnsafeMutableRawPointer(found) - (storage + start)
+        defer {
+          start += length + 1
+          scanned = 0
+        }
+        return (
+          UnsafeRawBufferPointer(
+            start: storage + start, count: length + (includingSeparator ? 1 : 0)),
+          true
+        )
       }
+      scanned = end - start
       if ended {
-        guard start < buffer.count else { return nil }
-        defer { start = buffer.count }
-        return (buffer[start...], false)
+        guard start < end else { return nil }
+        defer {
+          start = end
+          scanned = 0
+        }
+        return (UnsafeRawBufferPointer(start: storage + start, count: end - start), false)
       }
       if start > 0 {
-        buffer.removeFirst(start)
+        memmove(storage, storage + start, end - start)
+        end -= start
         start = 0
       }
-      let old = buffer.count
-      buffer += repeatElement(0, count: 64 << 10)
-      let count = try buffer.withUnsafeMutableBytes {
-        try Descriptors.read(
-          fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[old...]), object: "stdin")
+      if end == capacity {
+        let larger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 16)
+        larger.copyMemory(from: storage, byteCount: end)
+        storage.deallocate()
+        storage = larger
+        capacity *= 2
       }
-      buffer.removeLast((64 << 10) - count)
+      let count = try Descriptors.read(
+        fd, into: UnsafeMutableRawBufferPointer(start: storage + end, count: capacity - end),
+        object: "stdin")
       if count == 0 { ended = true }
+      end += count
     }
   }
 }

@@ -142,17 +142,15 @@ struct FIFOWrite: IPCCommand {
     }
     let atomic = 4096
     var warned = false
-    var records = RecordReader(fd: 0, separator: 0x0A)
-    while let (record, terminated) = try records.next() {
-      var line = Array(record)
-      if terminated { line.append(0x0A) }
+    let records = RecordReader(fd: 0, separator: 0x0A)
+    while let (line, _) = try records.next(includingSeparator: true) {
       if line.count > atomic && !warned {
         warned = true
         StandardError.writeLine(
           "ipc: fifo write \(path): a line of \(line.count) bytes is over PIPE_BUF (\(atomic)); "
             + "it may interleave with other writers")
       }
-      try line.withUnsafeBytes { try writer.write($0) }
+      try writer.write(line)
     }
     return 0
   }

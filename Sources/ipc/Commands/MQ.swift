@@ -235,7 +235,7 @@ struct MQSend: IPCCommand {
       try input.withUnsafeBytes(send)
       return 0
     }
-    var records = RecordReader(fd: 0, separator: lines ? 0x0A : 0)
+    let records = RecordReader(fd: 0, separator: lines ? 0x0A : 0)
     var sent = 0
     while let (record, _) = try records.next() {
       if record.count > size {
@@ -245,7 +245,7 @@ struct MQSend: IPCCommand {
             "record \(sent + 1) has \(record.count) bytes, over the queue's message size (\(size)); "
             + "\(sent) sent before it")
       }
-      try record.withUnsafeBytes(send)
+      try send(record)
       sent += 1
     }
     common.say("sent \(sent) messages to \(object)")

@@ -191,7 +191,7 @@ struct SHMRead: IPCCommand {
         for line in HexDump.lines(region, startingAt: offset.value) { try out.writeLine(line) }
         try out.flush()
       } else {
-        try Descriptors.writeAll(1, region, object: "stdout")
+        try Descriptors.writeAllSpliced(1, region, object: "stdout")
       }
     }
     return 0

@@ -256,8 +256,8 @@ struct SockConnect: IPCCommand {
     if socket.kind == .datagram {
       let lines = send.map { [Array($0.utf8)[...]] } ?? []
       if send == nil {
-        var records = RecordReader(fd: 0, separator: 0x0A)
-        while let (record, _) = try records.next() { try record.withUnsafeBytes(socket.send) }
+        let records = RecordReader(fd: 0, separator: 0x0A)
+        while let (record, _) = try records.next() { try socket.send(record) }
       }
       for line in lines { try line.withUnsafeBytes(socket.send) }
       if relay.count != nil { try relay.receiveMessages(socket, raw: raw) }
