@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -339,4 +340,10 @@ int ipc_fallocate_keep_size(int fd, long offset, long length) {
 ssize_t ipc_vmsplice(int fd, const void *base, size_t length) {
   struct iovec vector = {.iov_base = (void *)base, .iov_len = length};
   return vmsplice(fd, &vector, 1, 0);
+}
+
+void ipc_die_with_parent(void) {
+  pid_t parent = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) raise(SIGTERM);
 }

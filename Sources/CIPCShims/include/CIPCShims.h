@@ -82,6 +82,8 @@ int ipc_fallocate_keep_size(int fd, long offset, long length);
 unsigned int ipc_splice_f_move(void);
 /* vmsplice(2) of one buffer into a pipe (no flags: the pages are referenced, not copied). */
 ssize_t ipc_vmsplice(int fd, const void *base, size_t length);
+/* prctl(PR_SET_PDEATHSIG, SIGTERM): a helper process ends when its parent does. */
+void ipc_die_with_parent(void);
 
 // ioctl is variadic: the bytes waiting in a pipe, FIFO or socket (FIONREAD).
 int ipc_fionread(int fd, int *count);

@@ -364,6 +364,17 @@ public final class Socket {
     return local.describe(kind: kind)
   }
 
+  /// Sends small writes at once instead of gathering them (TCP_NODELAY), for
+  /// request-reply traffic; a no-op on other sockets.
+  public func sendImmediately() throws {
+    guard case .inet(_, _, .tcp, _) = address else { return }
+    var one: Int32 = 1
+    let fd = self.fd
+    try sys("setsockopt", "\(fd), IPPROTO_TCP, TCP_NODELAY, 1", object: address.description) {
+      setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+  }
+
   /// The peer's pid, uid and gid (SO_PEERCRED; Unix sockets only).
   public func peerCredentials() throws -> PeerCredentials {
     var credentials = PeerCredentials(pid: 0, uid: 0, gid: 0)

@@ -35,6 +35,15 @@ public struct Deadline: Sendable, Equatable {
 
   public var hasPassed: Bool { remaining == .zero }
 
+  /// Throws `.timedOut` (or `.interrupted`) once the deadline has passed (or SIGINT,
+  /// SIGTERM or SIGHUP came), for loops that do not otherwise wait.
+  public func check(op: String, object: String? = nil) throws {
+    if let signal = Interrupts.pending {
+      throw IPCError(op: op, object: object, kind: .interrupted(signal: signal))
+    }
+    if hasPassed { throw IPCError(op: op, object: object, kind: .timedOut) }
+  }
+
   /// poll()'s timeout: milliseconds left rounded up, -1 for none.
   var pollMilliseconds: Int32 {
     guard let remaining else { return -1 }

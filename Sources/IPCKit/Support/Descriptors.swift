@@ -7,21 +7,25 @@ import SystemPackage
 
 /// Plain descriptor operations, traced: read, write, close, fcntl flags.
 public enum Descriptors {
-  /// read(2) once; 0 means end of file.
+  /// read(2) once; 0 means end of file. A blocking read interrupted by a
+  /// `Deadline.interrupting` timer after `deadline` throws `.timedOut`.
   public static func read(
-    _ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, object: String? = nil
+    _ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, object: String? = nil,
+    deadline: Deadline = .never
   ) throws -> Int {
-    try sys("read", "\(fd), \(buffer.count) bytes", object: object) {
+    try sys("read", "\(fd), \(buffer.count) bytes", object: object, deadline: deadline) {
       Glibc.read(fd, buffer.baseAddress, buffer.count)
     }
   }
 
-  /// write(2) until every byte is written, however short each write is.
+  /// write(2) until every byte is written, however short each write is; `deadline`
+  /// as for `read`.
   public static func writeAll(
-    _ fd: Int32, _ bytes: UnsafeRawBufferPointer, object: String? = nil
+    _ fd: Int32, _ bytes: UnsafeRawBufferPointer, object: String? = nil,
+    deadline: Deadline = .never
   ) throws {
     try writeAll(bytes) { chunk in
-      try sys("write", "\(fd), \(chunk.count) bytes", object: object) {
+      try sys("write", "\(fd), \(chunk.count) bytes", object: object, deadline: deadline) {
         Glibc.write(fd, chunk.baseAddress, chunk.count)
       }
     }

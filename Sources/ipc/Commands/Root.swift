@@ -17,7 +17,7 @@ struct IPC: ParsableCommand {
     version: version,
     subcommands: [
       PipeCommand.self, FIFOCommand.self, MQCommand.self, SHMCommand.self, SemCommand.self,
-      SockCommand.self, SignalCommand.self, ListCommand.self, Tour.self,
+      SockCommand.self, SignalCommand.self, ListCommand.self, Tour.self, BenchCommand.self,
     ]
   )
 }
