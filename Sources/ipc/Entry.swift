@@ -8,6 +8,17 @@ enum Entry {
   static func main() {
     ProcessEnvironment.ignoreBrokenPipes()
     let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments == ["--version"] {
+      // What argument-parser would print, without building the command tree first.
+      var out = StandardOutput()
+      do {
+        try out.writeLine(IPC.version)
+        try out.flush()
+      } catch {
+        finish(error, verb: "ipc", arguments: arguments)
+      }
+      ProcessEnvironment.exit(0)
+    }
     var command: ParsableCommand
     do {
       command = try leafFastPath(arguments) ?? IPC.parseAsRoot(arguments)

@@ -5,7 +5,7 @@ import IPCKit
 /// and a peer process, in one comparative table.
 struct BenchCommand: IPCCommand {
   static let verb = "bench"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "bench",
     abstract: "Measure the latency and throughput of each mechanism, side by side.",
     discussion: """

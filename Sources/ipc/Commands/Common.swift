@@ -95,3 +95,18 @@ struct ValueError: Error, CustomStringConvertible {
   var error: IPCError
   var description: String { error.hint.map { "\(error.message); \($0)" } ?? error.message }
 }
+
+extension CommandConfiguration {
+  /// The configuration of a verb (a command with no subcommands). It names `ipc` as
+  /// its super-command, so that when Entry's fast path parses the verb on its own,
+  /// argument-parser skips its probe for --generate-completion-script (two more
+  /// commands built by reflection, a fifth of a one-shot command's start-up); that
+  /// flag and --help always take the full parse, where the root is `ipc` as usual.
+  static func verb(commandName: String, abstract: String, discussion: String = "")
+    -> CommandConfiguration
+  {
+    CommandConfiguration(
+      commandName: commandName, _superCommandName: "ipc", abstract: abstract,
+      discussion: discussion)
+  }
+}

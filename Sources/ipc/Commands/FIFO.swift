@@ -44,7 +44,7 @@ struct FIFOCreation: ParsableArguments {
 
 struct FIFOCreate: IPCCommand {
   static let verb = "fifo create"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "create",
     abstract: "Create a FIFO (mkfifo), mode 0600 unless told otherwise.",
     discussion: """
@@ -73,7 +73,7 @@ struct FIFOCreate: IPCCommand {
 
 struct FIFOWrite: IPCCommand {
   static let verb = "fifo write"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "write",
     abstract: "Write DATA (or stdin) into a FIFO, waiting for a reader.",
     discussion: """
@@ -158,7 +158,7 @@ struct FIFOWrite: IPCCommand {
 
 struct FIFORead: IPCCommand {
   static let verb = "fifo read"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "read",
     abstract: "Copy what arrives on a FIFO to stdout until the last writer closes.",
     discussion: """
@@ -224,7 +224,7 @@ struct FIFORead: IPCCommand {
 
 struct FIFOInfo: IPCCommand {
   static let verb = "fifo info"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "info",
     abstract: "Show a FIFO's kind, mode, owner, who has it open and the bytes waiting.",
     discussion: """
@@ -286,7 +286,7 @@ struct FIFOInfo: IPCCommand {
 
 struct FIFORemove: IPCCommand {
   static let verb = "fifo rm"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "rm",
     abstract: "Remove a FIFO; any other kind of file is refused.",
     discussion: """

@@ -4,7 +4,7 @@ import IPCKit
 /// `ipc ls`: every IPC object on the system in one table.
 struct ListCommand: IPCCommand {
   static let verb = "ls"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "ls",
     abstract:
       "List every IPC object: POSIX and System V queues, shared memory, semaphores, sockets, FIFOs.",

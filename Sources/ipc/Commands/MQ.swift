@@ -77,7 +77,7 @@ struct SysVOptions: ParsableArguments {
 
 struct MQCreate: IPCCommand {
   static let verb = "mq create"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "create",
     abstract: "Create a queue (mq_open with O_CREAT), mode 0600 unless told otherwise.",
     discussion: """
@@ -132,7 +132,7 @@ struct MQCreate: IPCCommand {
 
 struct MQSend: IPCCommand {
   static let verb = "mq send"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "send",
     abstract: "Send DATA, or stdin, as a message.",
     discussion: """
@@ -255,7 +255,7 @@ struct MQSend: IPCCommand {
 
 struct MQRecv: IPCCommand {
   static let verb = "mq recv"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "recv",
     abstract: "Receive messages, highest priority first (System V: by type).",
     discussion: """
@@ -396,7 +396,7 @@ struct MQRecv: IPCCommand {
 
 struct MQInfo: IPCCommand {
   static let verb = "mq info"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "info",
     abstract: "Show a queue's limits, the messages waiting, its mode and owner.",
     discussion: """
@@ -431,7 +431,7 @@ struct MQInfo: IPCCommand {
 
 struct MQRemove: IPCCommand {
   static let verb = "mq rm"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "rm",
     abstract: "Remove a queue (POSIX: its name, System V: the queue at once).",
     discussion: """
@@ -462,7 +462,7 @@ struct MQRemove: IPCCommand {
 
 struct MQNotify: IPCCommand {
   static let verb = "mq notify"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "notify",
     abstract: "Wait until a message arrives on the empty queue (mq_notify), and say who sent it.",
     discussion: """
@@ -542,7 +542,7 @@ struct MQNotify: IPCCommand {
 
 struct MQList: IPCCommand {
   static let verb = "mq ls"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "ls",
     abstract: "List the queues, with their messages, limits, mode and owner.",
     discussion: """

@@ -27,7 +27,7 @@ struct PipeCommand: ParsableCommand {
 /// `ipc pipe [run] CMD…`: a pipeline, like the shell's, with pipefail status.
 struct PipeRun: IPCCommand {
   static let verb = "pipe"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "run",
     abstract: "Run commands connected by pipes (the default verb).",
     discussion: """
@@ -118,7 +118,7 @@ struct PipeRun: IPCCommand {
 /// `ipc pipe info`: the limits that shape pipes here, and optionally one pipe's state.
 struct PipeInfo: IPCCommand {
   static let verb = "pipe info"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "info",
     abstract: "Show PIPE_BUF, the default and maximum capacity, or one pipe's state.",
     discussion: """

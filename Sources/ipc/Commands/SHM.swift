@@ -51,7 +51,7 @@ struct SHMTarget: ParsableArguments {
 
 struct SHMCreate: IPCCommand {
   static let verb = "shm create"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "create",
     abstract: "Create an object (shm_open + ftruncate), mode 0600 unless told otherwise.",
     discussion: """
@@ -85,7 +85,7 @@ struct SHMCreate: IPCCommand {
 
 struct SHMWrite: IPCCommand {
   static let verb = "shm write"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "write",
     abstract: "Write DATA, or stdin, at an offset, through a mapping.",
     discussion: """
@@ -147,7 +147,7 @@ struct SHMWrite: IPCCommand {
 
 struct SHMRead: IPCCommand {
   static let verb = "shm read"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "read",
     abstract: "Copy bytes from a mapping to stdout, or show them as hexdump -C does.",
     discussion: """
@@ -200,7 +200,7 @@ struct SHMRead: IPCCommand {
 
 struct SHMInfo: IPCCommand {
   static let verb = "shm info"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "info",
     abstract: "Show an object's size, mode, owner and times.",
     discussion: """
@@ -226,7 +226,7 @@ struct SHMInfo: IPCCommand {
 
 struct SHMRemove: IPCCommand {
   static let verb = "shm rm"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "rm",
     abstract: "Remove an object's name (shm_unlink); mappings in use stay valid.",
     discussion: """
@@ -248,7 +248,7 @@ struct SHMRemove: IPCCommand {
 
 struct SHMList: IPCCommand {
   static let verb = "shm ls"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "ls",
     abstract: "List shared-memory objects in /dev/shm (semaphores: 'ipc sem ls').",
     discussion: """
@@ -298,7 +298,7 @@ struct SHMList: IPCCommand {
 
 struct SHMWatch: IPCCommand {
   static let verb = "shm watch"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "watch",
     abstract: "Print a region each time it changes.",
     discussion: """
@@ -374,7 +374,7 @@ struct SHMWatch: IPCCommand {
 
 struct SHMAdd: IPCCommand {
   static let verb = "shm add"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "add",
     abstract: "Add to a 64-bit word atomically and print the new value: a shared counter.",
     discussion: """

@@ -27,7 +27,7 @@ struct SemCommand: ParsableCommand {
 
 struct SemCreate: IPCCommand {
   static let verb = "sem create"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "create",
     abstract: "Create a semaphore (sem_open with O_CREAT), mode 0600 unless told otherwise.",
     discussion: """
@@ -56,7 +56,7 @@ struct SemCreate: IPCCommand {
 
 struct SemWait: IPCCommand {
   static let verb = "sem wait"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "wait",
     abstract: "Take one (sem_wait), waiting while the value is 0.",
     discussion: """
@@ -87,7 +87,7 @@ struct SemWait: IPCCommand {
 
 struct SemPost: IPCCommand {
   static let verb = "sem post"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "post",
     abstract: "Give one back (sem_post), waking a waiter.",
     discussion: """
@@ -113,7 +113,7 @@ struct SemPost: IPCCommand {
 
 struct SemGet: IPCCommand {
   static let verb = "sem get"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "get",
     abstract: "Print the value (sem_getvalue).",
     discussion: """
@@ -136,7 +136,7 @@ struct SemGet: IPCCommand {
 
 struct SemRun: IPCCommand {
   static let verb = "sem run"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "run",
     abstract: "Wait, run a command, post: a critical section for shell scripts.",
     discussion: """
@@ -180,7 +180,7 @@ struct SemRun: IPCCommand {
 
 struct SemRemove: IPCCommand {
   static let verb = "sem rm"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "rm",
     abstract: "Remove a semaphore's name (sem_unlink).",
     discussion: """
@@ -199,7 +199,7 @@ struct SemRemove: IPCCommand {
 
 struct SemList: IPCCommand {
   static let verb = "sem ls"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "ls",
     abstract: "List the named semaphores (/dev/shm/sem.*), with their values.",
     discussion: """

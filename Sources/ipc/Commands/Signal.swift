@@ -23,7 +23,7 @@ struct SignalCommand: ParsableCommand {
 
 struct SignalSend: IPCCommand {
   static let verb = "signal send"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "send",
     abstract: "Send a signal: kill(2), or sigqueue(3) with --value.",
     discussion: """
@@ -103,7 +103,7 @@ struct SignalSend: IPCCommand {
 
 struct SignalTrapCommand: IPCCommand {
   static let verb = "signal trap"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "trap",
     abstract: "Receive signals and print each with its siginfo: code, sender pid and uid, value.",
     discussion: """
@@ -204,7 +204,7 @@ struct SignalTrapCommand: IPCCommand {
 
 struct SignalList: IPCCommand {
   static let verb = "signal list"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "list",
     abstract: "Every signal of this system: number, name, default action, description.",
     discussion: """
@@ -245,7 +245,7 @@ struct SignalList: IPCCommand {
 
 struct SignalMask: IPCCommand {
   static let verb = "signal mask"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "mask",
     abstract: "Run a command with signals blocked or ignored (inherited across exec).",
     discussion: """
@@ -286,7 +286,7 @@ struct SignalMask: IPCCommand {
 
 struct SignalStatus: IPCCommand {
   static let verb = "signal status"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "status",
     abstract: "A process's pending, blocked, ignored and caught signals, by name.",
     discussion: """

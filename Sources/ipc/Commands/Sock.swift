@@ -83,7 +83,7 @@ struct RelayOptions: ParsableArguments {
 
 struct SockListen: IPCCommand {
   static let verb = "sock listen"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "listen",
     abstract: "Listen on an address; relay stdin ⇄ the first peer, or serve many.",
     discussion: """
@@ -206,7 +206,7 @@ struct SockListen: IPCCommand {
 
 struct SockConnect: IPCCommand {
   static let verb = "sock connect"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "connect",
     abstract: "Connect to an address and relay stdin ⇄ socket.",
     discussion: """
@@ -281,7 +281,7 @@ struct SockConnect: IPCCommand {
 
 struct SockWait: IPCCommand {
   static let verb = "sock wait"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "wait",
     abstract: "Exit 0 as soon as something accepts connections at ADDRESS; 124 at the timeout.",
     discussion: """
@@ -312,7 +312,7 @@ struct SockWait: IPCCommand {
 
 struct SockSendFD: IPCCommand {
   static let verb = "sock send-fd"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "send-fd",
     abstract: "Pass an open descriptor to a process over a Unix socket (SCM_RIGHTS).",
     discussion: """
@@ -360,7 +360,7 @@ struct SockSendFD: IPCCommand {
 
 struct SockReceiveFD: IPCCommand {
   static let verb = "sock recv-fd"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "recv-fd",
     abstract:
       "Listen on a Unix socket for one descriptor (SCM_RIGHTS); show it or run a command on it.",

@@ -4,7 +4,7 @@ import IPCKit
 /// `ipc tour`: a guided, self-cleaning walk through every mechanism that is built.
 struct Tour: IPCCommand {
   static let verb = "tour"
-  static let configuration = CommandConfiguration(
+  static let configuration = CommandConfiguration.verb(
     commandName: "tour",
     abstract: "A guided walk through each IPC mechanism, with the commands to try by hand.",
     discussion: """
