@@ -76,7 +76,7 @@ enum Entry {
       }
       if case .interrupted = error.kind { ProcessEnvironment.exit(error.exitCode) }
       StandardError.writeLine(render(error, verb: verb))
-      if let hint = error.hint { StandardError.writeLine("hint: " + hint) }
+      if let hint = error.hint ?? defaultHint(error) { StandardError.writeLine("hint: " + hint) }
       ProcessEnvironment.exit(error.exitCode)
     case let error as ValueError:
       usage(error.description, verb: verb)
@@ -89,7 +89,35 @@ enum Entry {
         try? out.flush()
         ProcessEnvironment.exit(0)
       }
-      usage(IPC.message(for: error), verb: verb)
+      usage(
+        negativeValue(IPC.message(for: error), arguments) ?? IPC.message(for: error), verb: verb)
+    }
+  }
+
+  /// argument-parser reads `--size -1` as an option with no value ("Missing value for
+  /// '--size <size>'"); say what is really wrong: the value is negative.
+  static func negativeValue(_ message: String, _ arguments: [String]) -> String? {
+    guard message.hasPrefix("Missing value for '--"),
+      let option = message.dropFirst("Missing value for '".count).split(separator: " ").first
+        .map({ String($0.prefix { $0 != "'" }) }),
+      let index = arguments.firstIndex(of: option), index + 1 < arguments.count
+    else { return nil }
+    let value = arguments[index + 1]
+    guard value.count > 1, value.first == "-", value.dropFirst().first!.isNumber else { return nil }
+    return "\(option): '\(value)' is negative; give 0 or more"
+  }
+
+  /// A hint for errors that mean the same whatever the object, where the library
+  /// gave none.
+  static func defaultHint(_ error: IPCError) -> String? {
+    switch error.errno {
+    case .permissionDenied?, .notPermitted?:
+      return "it belongs to another user or its mode forbids this: 'ipc ls' shows owners "
+        + "and modes; run as its owner, or ask them to widen the mode"
+    case .tooManyOpenFiles?:
+      return "this process has too many files open (ulimit -n)"
+    default:
+      return nil
     }
   }
 

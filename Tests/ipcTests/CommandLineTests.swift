@@ -57,6 +57,22 @@ struct CommandLineTests {
     BadInput(arguments: "shm add /x --offset 4", mentions: "multiple of 8"),
     BadInput(arguments: "sem run /x", mentions: "after --"),
     BadInput(arguments: "mq create /\(String(repeating: "n", count: 300))", mentions: "NAME_MAX"),
+    BadInput(arguments: "mq create /..", mentions: "reserved"),
+    BadInput(arguments: "shm create /a/b --size 4K", mentions: "only the leading '/'"),
+    BadInput(arguments: "sem create ''", mentions: "empty"),
+    BadInput(arguments: "fifo create ''", mentions: "the path is empty"),
+    BadInput(arguments: "shm create /x --size -1", mentions: "--size: '-1' is negative"),
+    BadInput(arguments: "shm create /x --size 1180591620717411303424", mentions: "too large"),
+    BadInput(arguments: "mq send /x y --timeout -1s", mentions: "--timeout: '-1s' is negative"),
+    BadInput(arguments: "sem wait /x --timeout 99999999999999999999s", mentions: "too long"),
+    BadInput(arguments: "sem create /x --value -1", mentions: "--value: '-1' is negative"),
+    BadInput(
+      arguments: "sock listen unix:/tmp/\(String(repeating: "p", count: 200))",
+      mentions: "limit is 107"
+    ),
+    BadInput(arguments: "signal send abc TERM", mentions: "not a pid"),
+    BadInput(arguments: "signal send 1 RTMIN+99", mentions: "RTMIN+n"),
+    BadInput(arguments: "mq recv /x --nonblock --timeout 1s", mentions: "exclude"),
   ]
 
   @Test(

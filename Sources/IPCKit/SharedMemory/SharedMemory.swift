@@ -42,13 +42,32 @@ public final class SharedMemory {
     let names = writable ? "O_RDWR" : "O_RDONLY"
     do {
       let fd = try openCall(target, flags: flags, names: names, permissions: 0)
-      return SharedMemory(target: target, descriptor: fd, writable: writable)
+      let memory = SharedMemory(target: target, descriptor: fd, writable: writable)
+      try requireRegularFile(fd, target)
+      return memory
     } catch var error as IPCError where error.errno == .noSuchFileOrDirectory {
-      if case .object(let name) = target {
+      switch target {
+      case .object(let name):
         error.detail = "no such shared-memory object"
         error.hint = "create it with 'ipc shm create \(name.path) --size 4K'"
+      case .file(let path):
+        error.detail = "no such file"
+        error.hint = "create it with 'ipc shm create --file \(path) --size 4K'"
       }
       throw error
+    }
+  }
+
+  /// A --file target must be a regular file (or a link to one): mmap of anything
+  /// else fails with a bare ENODEV, or maps a device.
+  private static func requireRegularFile(_ fd: Int32, _ target: Target) throws {
+    guard case .file(let path) = target else { return }
+    let status = try FileStatus.of(descriptor: fd)
+    if status.kind != .regular {
+      throw IPCError(
+        op: "open", object: path, kind: .failed,
+        detail: "not a regular file but a \(status.kind.rawValue)",
+        hint: "--file maps a regular file; for a POSIX object give its /name instead")
     }
   }
 

@@ -205,7 +205,10 @@ public final class Socket {
     }
     let fd = socket.fd
     _ = try resolved.withPointer { pointer, length in
-      try sys("bind", "\(fd), \(address)", object: address.description, hint: bindHint) {
+      try sys(
+        "bind", "\(fd), \(address)", object: address.description,
+        hint: { bindHint($0, address: address) }
+      ) {
         bind(fd, pointer, length)
       }
     }
@@ -223,12 +226,15 @@ public final class Socket {
     return socket
   }
 
-  private static func bindHint(_ errno: Errno) -> String? {
+  private static func bindHint(_ errno: Errno, address: SocketAddress) -> String? {
     switch errno {
     case .addressInUse:
       return "something else is bound there; choose another port or name (port 0 picks a free one)"
     case .permissionDenied:
-      return "ports below 1024 need privileges; the directory may not be writable"
+      if case .unixPath = address {
+        return "the directory is not writable for you; choose a path in one that is, or unix:@name"
+      }
+      return "ports below 1024 need privileges; choose a port of 1024 or more (0 picks a free one)"
     case .addressNotAvailable: return "that host address is not on this machine"
     default: return nil
     }
@@ -325,6 +331,14 @@ public final class Socket {
             detail: "nothing accepted connections before the timeout")
         }
         continue
+      }
+      if case .unixPath(let path, _) = address, failure == .connectionRefused,
+        let there = try FileStatus.of(path), there.kind != .socket
+      {
+        throw IPCError(
+          op: "connect", object: address.description, errno: failure,
+          detail: "a \(there.kind.rawValue) is there, not a socket",
+          hint: "check the path: a listener's socket file is made by 'ipc sock listen'")
       }
       throw IPCError(
         op: "connect", object: address.description, errno: failure,

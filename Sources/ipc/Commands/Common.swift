@@ -71,6 +71,14 @@ enum Parse {
     try usage { try SocketAddress(parsing: text) }
   }
 
+  /// A file path: anything but empty.
+  static func path(_ text: String) throws -> String {
+    guard !text.isEmpty else {
+      throw ValueError(error: .usage("the path is empty", hint: "give a path such as /tmp/jobs"))
+    }
+    return text
+  }
+
   /// Permission bits in octal: `600`, `0600`, `0o644`.
   static func mode(_ text: String) throws -> UInt32 {
     let digits = text.hasPrefix("0o") ? String(text.dropFirst(2)) : text

@@ -56,7 +56,7 @@ struct FIFOCreate: IPCCommand {
         ipc fifo create /tmp/shared --mode 660 --exist-ok
       """)
 
-  @Argument(help: "Where to create the FIFO.") var path: String
+  @Argument(help: "Where to create the FIFO.", transform: Parse.path) var path: String
   @Option(
     help: ArgumentHelp("Permissions in octal (umask applies).", valueName: "mode"),
     transform: Parse.mode)
@@ -91,7 +91,7 @@ struct FIFOWrite: IPCCommand {
         seq 1000 | ipc fifo write /tmp/jobs --lines --create
       """)
 
-  @Argument(help: "The FIFO.") var path: String
+  @Argument(help: "The FIFO.", transform: Parse.path) var path: String
   @Argument(help: "Words to write, joined by spaces, with a newline.") var data: [String] = []
   @Flag(help: "One write(2) per line of stdin (atomic up to PIPE_BUF).") var lines = false
   @Option(
@@ -174,7 +174,7 @@ struct FIFORead: IPCCommand {
         ipc fifo read /tmp/jobs --create --remove-on-exit > log
       """)
 
-  @Argument(help: "The FIFO.") var path: String
+  @Argument(help: "The FIFO.", transform: Parse.path) var path: String
   @Option(help: "Stop after this many lines.") var count: Int?
   @Flag(help: "Survive successive writers: no end of file when one closes.") var keepOpen = false
   @Option(
@@ -208,15 +208,23 @@ struct FIFORead: IPCCommand {
       if let heldWriter { Descriptors.close(heldWriter) }
     }
     let reader = FIFOReader(fd: fd, path: path, idle: timeout)
+    var delivered = false
     let deliver: (UnsafeRawBufferPointer) throws -> Void = {
+      delivered = true
       try Descriptors.writeAll(1, $0, object: "stdout")
     }
-    if let count {
-      let got = try reader.copyLines(count, deliver)
-      common.say("read \(got) of \(count) lines")
-    } else {
-      let bytes = try reader.copyAll(deliver)
-      common.say("read \(bytes) bytes; the last writer closed \(path)")
+    do {
+      if let count {
+        let got = try reader.copyLines(count, deliver)
+        common.say("read \(got) of \(count) lines")
+      } else {
+        let bytes = try reader.copyAll(deliver)
+        common.say("read \(bytes) bytes; the last writer closed \(path)")
+      }
+    } catch let error as IPCError where !delivered && !removeOnExit {
+      // Nothing came before the timeout or Ctrl-C: a FIFO we made has served no one.
+      if let created { try? FIFO.remove(path, expected: created) }
+      throw error
     }
     return 0
   }
@@ -236,7 +244,7 @@ struct FIFOInfo: IPCCommand {
         ipc fifo info /tmp/jobs --json
       """)
 
-  @Argument(help: "The FIFO.") var path: String
+  @Argument(help: "The FIFO.", transform: Parse.path) var path: String
   @OptionGroup var common: CommonOptions
 
   func execute() throws -> Int32 {
@@ -294,7 +302,7 @@ struct FIFORemove: IPCCommand {
         ipc fifo rm /tmp/jobs
       """)
 
-  @Argument(help: "The FIFO.") var path: String
+  @Argument(help: "The FIFO.", transform: Parse.path) var path: String
   @OptionGroup var common: CommonOptions
 
   func execute() throws -> Int32 {
