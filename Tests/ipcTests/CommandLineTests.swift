@@ -73,6 +73,10 @@ struct CommandLineTests {
     BadInput(arguments: "signal send abc TERM", mentions: "not a pid"),
     BadInput(arguments: "signal send 1 RTMIN+99", mentions: "RTMIN+n"),
     BadInput(arguments: "mq recv /x --nonblock --timeout 1s", mentions: "exclude"),
+    BadInput(arguments: "sock listen tcp:0 --exec 'cat | wc'", mentions: "'|' needs one"),
+    BadInput(arguments: "signal trap USR1 --exec 'echo $HOME'", mentions: "'$' needs one"),
+    BadInput(arguments: "mq notify /x --exec \"echo 'open\"", mentions: "quote is not closed"),
+    BadInput(arguments: "sock listen tcp:0 --shell", mentions: "--shell goes with --exec"),
   ]
 
   @Test(

@@ -218,7 +218,7 @@ struct SystemVAndNotifyTests {
     let result = try MQTests.run(
       """
       "$IPC" mq create $Q
-      "$IPC" mq notify $Q --json --verbose --timeout 10s --exec 'echo "exec: $IPC_MQ_NAME" >&2' > note 2> log &
+      "$IPC" mq notify $Q --json --verbose --timeout 10s --shell --exec 'echo "exec: $IPC_MQ_NAME" >&2' > note 2> log &
       pid=$!
       for i in $(seq 200); do grep -q registered log && break; sleep 0.05; done
       "$IPC" mq send $Q hello & sender=$!

@@ -65,7 +65,7 @@ struct SignalTests {
     let result = try Self.run(
       """
       "$IPC" signal trap USR2 --timeout 200ms; echo "timeout $?"
-      "$IPC" signal trap USR2 --count 1 --pid-file pid --exec 'echo "exec $IPC_SIG_NAME $IPC_SIG_CODE $IPC_SIG_VALUE" > ran' 2> log > /dev/null & t=$!
+      "$IPC" signal trap USR2 --count 1 --pid-file pid --shell --exec 'echo "exec $IPC_SIG_NAME $IPC_SIG_CODE $IPC_SIG_VALUE" > ran' 2> log > /dev/null & t=$!
       ready log; "$IPC" signal send --pid-file pid USR2 --value 9; wait $t
       cat ran
       """)

@@ -71,6 +71,70 @@ enum Parse {
     try usage { try SocketAddress(parsing: text) }
   }
 
+  /// --exec's command as an argument vector. Without `shell`: words split at blanks,
+  /// with '…', "…" and \\ quoting as in sh and nothing expanded, run directly; a
+  /// character only a shell gives meaning to (| ; & < > $ ` * ? and the like) is
+  /// refused rather than passed on as a literal. With `shell`: /bin/sh -c COMMAND.
+  /// Data from a peer never enters it: commands get that on stdin and in IPC_*.
+  static func execArguments(_ command: String, shell: Bool) throws -> [String] {
+    if shell { return ["/bin/sh", "-c", command] }
+    var words: [String] = []
+    var word = ""
+    var inWord = false
+    var quote: Character?
+    var escaped = false
+    func refuse(_ why: String) -> ValueError {
+      ValueError(
+        error: .usage(
+          "--exec runs its command without a shell, and \(why)",
+          hint: "add --shell to run it with /bin/sh -c"))
+    }
+    for character in command {
+      if escaped {
+        word.append(character)
+        escaped = false
+        continue
+      }
+      if let open = quote {
+        if character == open {
+          quote = nil
+        } else if character == "\\" && open == "\"" {
+          escaped = true
+        } else {
+          word.append(character)
+        }
+        continue
+      }
+      switch character {
+      case "\\":
+        escaped = true
+        inWord = true
+      case "'", "\"":
+        quote = character
+        inWord = true
+      case " ", "\t", "\n":
+        if inWord { words.append(word) }
+        word = ""
+        inWord = false
+      case "|", "&", ";", "<", ">", "(", ")", "$", "`", "*", "?", "[":
+        throw refuse("'\(character)' needs one")
+      case "~",
+        "#" where !inWord:
+        throw refuse("'\(character)' at the start of a word needs one")
+      default:
+        word.append(character)
+        inWord = true
+      }
+    }
+    if quote != nil { throw refuse("a quote is not closed") }
+    if escaped { throw refuse("it ends with a backslash") }
+    if inWord { words.append(word) }
+    guard !words.isEmpty else {
+      throw ValueError(error: .usage("--exec is empty", hint: "give a command, e.g. --exec cat"))
+    }
+    return words
+  }
+
   /// A file path: anything but empty.
   static func path(_ text: String) throws -> String {
     guard !text.isEmpty else {

@@ -469,13 +469,13 @@ struct MQNotify: IPCCommand {
       The kernel signals one registered process when a message arrives on an
       empty queue, unless some process is blocked receiving. The message stays
       on the queue: notify only tells. Prints one line per notification; with
-      --exec, runs CMD (under /bin/sh -c) each time, with IPC_MQ_NAME,
+      --exec, runs CMD each time (directly; under /bin/sh -c with --shell), with IPC_MQ_NAME,
       IPC_MQ_PID and IPC_MQ_UID set. --verbose says on stderr when the
       registration stands, so a script can send only then.
 
       Examples:
         ipc mq notify /jobs --timeout 1m
-        ipc mq notify /jobs --count 0 --exec 'ipc mq recv "$IPC_MQ_NAME"'
+        ipc mq notify /jobs --count 0 --shell --exec 'ipc mq recv "$IPC_MQ_NAME"'
       """)
 
   @Argument(help: "Queue name.", transform: Parse.objectName) var name: ObjectName
@@ -483,7 +483,9 @@ struct MQNotify: IPCCommand {
     help: "The signal the kernel sends (it is blocked and received, not acted on).",
     transform: Parse.signal)
   var signal: SignalNumber = SignalNumber(rawValue: 10)
-  @Option(help: "Run this shell command for each notification.") var exec: String?
+  @Option(help: "Run this command for each notification (no shell unless --shell).")
+  var exec: String?
+  @Flag(help: "Run --exec under /bin/sh -c (pipes, $VARIABLES, redirections).") var shell = false
   @Option(help: "How many notifications to wait for; 0 for no end.") var count: Int = 1
   @Option(
     help: ArgumentHelp("Give up after this long without one (exit 124).", valueName: "duration"),
@@ -492,6 +494,8 @@ struct MQNotify: IPCCommand {
   @OptionGroup var common: CommonOptions
 
   func validate() throws {
+    if let exec { _ = try Parse.execArguments(exec, shell: shell) }
+    if shell && exec == nil { throw ValidationError("--shell goes with --exec") }
     if count < 0 { throw ValidationError("--count must be 0 (no end) or more") }
     if [9, 19].contains(signal.rawValue) || [2, 15, 1].contains(signal.rawValue) {
       throw ValidationError("--signal \(signal.name) cannot be used: it would end ipc itself")
@@ -532,7 +536,8 @@ struct MQNotify: IPCCommand {
         ProcessEnvironment.setVariable("IPC_MQ_NAME", name.path)
         ProcessEnvironment.setVariable("IPC_MQ_PID", "\(note.pid)")
         ProcessEnvironment.setVariable("IPC_MQ_UID", "\(note.uid)")
-        let status = try ChildProcess.spawn(["/bin/sh", "-c", exec]).waitPassingSignals()
+        let status = try ChildProcess.spawn(try Parse.execArguments(exec, shell: shell))
+          .waitPassingSignals()
         common.say("--exec \(status)")
       }
     }

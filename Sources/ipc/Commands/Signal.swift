@@ -35,6 +35,7 @@ struct SignalSend: IPCCommand {
       Examples:
         ipc signal send 4242 TERM
         ipc signal send 4242 RTMIN+2 --value 99 --repeat 3
+        ipc signal send 4242 RTMIN --value 1 --repeat 100 --increment
         ipc signal send --group 4240 INT
       """)
 
@@ -47,6 +48,8 @@ struct SignalSend: IPCCommand {
   @Option(parsing: .unconditional, help: "Queue the signal with this int value (sigqueue).")
   var value: Int32?
   @Option(name: .customLong("repeat"), help: "Send this many copies.") var copies: Int = 1
+  @Flag(help: "With --value: add one to the value for each copy, to see the order they arrive in.")
+  var increment = false
   @Flag(help: "Allow -1 (every process) and 0 (our own group).") var force = false
   @OptionGroup var common: CommonOptions
 
@@ -90,12 +93,16 @@ struct SignalSend: IPCCommand {
       }
     }
     if copies < 1 { throw ValidationError("--repeat must be 1 or more") }
+    if increment && value == nil { throw ValidationError("--increment goes with --value") }
   }
 
   func execute() throws -> Int32 {
     let signal = try Parse.signal(words.last!)
     let pid = try target()
-    for _ in 0..<copies { try Signals.send(signal, to: pid, value: value) }
+    for copy in 0..<copies {
+      try Signals.send(
+        signal, to: pid, value: value.map { increment ? $0 &+ Int32(truncatingIfNeeded: copy) : $0 })
+    }
     common.say("sent \(signal.name) ×\(copies) to \(pid)")
     return 0
   }
@@ -118,7 +125,7 @@ struct SignalTrapCommand: IPCCommand {
       Examples:
         ipc signal trap USR1
         ipc signal trap USR1 RTMIN --hold 2s --count 4
-        ipc signal trap TERM HUP --exec 'echo "got $IPC_SIG_NAME from $IPC_SIG_PID"'
+        ipc signal trap TERM HUP --shell --exec 'echo "got $IPC_SIG_NAME from $IPC_SIG_PID"'
       """)
 
   @Argument(help: "The signals to receive, e.g. USR1 RTMIN+1.", transform: Parse.signal)
@@ -133,12 +140,17 @@ struct SignalTrapCommand: IPCCommand {
       "Keep the signals blocked this long before receiving.", valueName: "duration"),
     transform: Parse.duration)
   var hold: Duration?
-  @Option(help: "Run this shell command for each signal (IPC_SIG_* in its environment).")
+  @Option(
+    help:
+      "Run this command for each signal, IPC_SIG_* in its environment (no shell unless --shell).")
   var exec: String?
+  @Flag(help: "Run --exec under /bin/sh -c (pipes, $VARIABLES, redirections).") var shell = false
   @Option(help: "Write our pid to this file once ready.") var pidFile: String?
   @OptionGroup var common: CommonOptions
 
   func validate() throws {
+    if let exec { _ = try Parse.execArguments(exec, shell: shell) }
+    if shell && exec == nil { throw ValidationError("--shell goes with --exec") }
     if signals.isEmpty { throw ValidationError("name at least one signal, e.g. USR1") }
     if let bad = signals.first(where: \.isUncatchable) {
       throw ValidationError(
@@ -178,7 +190,8 @@ struct SignalTrapCommand: IPCCommand {
         ProcessEnvironment.setVariable("IPC_SIG_PID", "\(got.pid)")
         ProcessEnvironment.setVariable("IPC_SIG_UID", "\(got.uid)")
         ProcessEnvironment.setVariable("IPC_SIG_VALUE", got.hasValue ? "\(got.value)" : "")
-        let status = try ChildProcess.spawn(["/bin/sh", "-c", exec]).waitPassingSignals()
+        let status = try ChildProcess.spawn(try Parse.execArguments(exec, shell: shell))
+          .waitPassingSignals()
         common.say("--exec \(status)")
       }
     }

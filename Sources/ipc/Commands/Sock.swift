@@ -94,7 +94,8 @@ struct SockListen: IPCCommand {
 
       --keep-open serves peers one after another; --fork with --exec serves them
       at once, a command per connection (at most --max-clients). --exec gives
-      each connection to CMD (/bin/sh -c) on its stdin and stdout, with
+      each connection to CMD on its stdin and stdout, run directly (words, with
+      quotes as in sh, nothing expanded; --shell runs it under /bin/sh -c), with
       IPC_PEER_ADDR and, for Unix sockets, IPC_PEER_PID, IPC_PEER_UID and
       IPC_PEER_GID set. Datagram kinds (udp, unixgram) print each datagram.
 
@@ -110,7 +111,8 @@ struct SockListen: IPCCommand {
   @Flag(help: "Serve peers one after another.") var keepOpen = false
   @Flag(help: "Serve peers at once, a --exec command each.") var fork = false
   @Option(help: "With --fork: at most this many at once.") var maxClients: Int = 64
-  @Option(help: "Give each connection to this shell command.") var exec: String?
+  @Option(help: "Give each connection to this command (no shell unless --shell).") var exec: String?
+  @Flag(help: "Run --exec under /bin/sh -c (pipes, $VARIABLES, redirections).") var shell = false
   @Option(
     help: ArgumentHelp("The socket file's permissions, in octal.", valueName: "mode"),
     transform: Parse.mode)
@@ -128,6 +130,8 @@ struct SockListen: IPCCommand {
   @OptionGroup var common: CommonOptions
 
   func validate() throws {
+    if let exec { _ = try Parse.execArguments(exec, shell: shell) }
+    if shell && exec == nil { throw ValidationError("--shell goes with --exec") }
     if fork && exec == nil {
       throw ValidationError("--fork needs --exec: each peer gets its own command")
     }
@@ -181,7 +185,8 @@ struct SockListen: IPCCommand {
           ProcessEnvironment.setVariable("IPC_PEER_GID", "\(credentials.gid)")
         }
         let child = try ChildProcess.spawn(
-          ["/bin/sh", "-c", exec], redirections: [(connection.fd, 0), (connection.fd, 1)])
+          try Parse.execArguments(exec, shell: shell),
+          redirections: [(connection.fd, 0), (connection.fd, 1)])
         connection.close()
         if fork {
           children.append(child)
