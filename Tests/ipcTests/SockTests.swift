@@ -50,6 +50,33 @@ struct SockTests {
     #expect(result.text == "both-same\n")
   }
 
+  @Test(
+    "bytes arrive whole whatever stdin and stdout are: pipe or file in, pipe, file or /dev/null out"
+  )
+  func everyEndKind() throws {
+    let result = try Self.run(
+      """
+      head -c 20M /dev/urandom > data
+      n=0
+      for out in file pipe null; do for in in pipe file; do
+        n=$((n+1)); rm -f s.sock
+        case $out in
+          file) "$IPC" sock listen unix:$PWD/s.sock < /dev/null > got.$n 2> log & ;;
+          pipe) "$IPC" sock listen unix:$PWD/s.sock < /dev/null 2> log | cat > got.$n & ;;
+          null) "$IPC" sock listen unix:$PWD/s.sock < /dev/null > /dev/null 2> log & ;;
+        esac
+        ready log
+        if [ $in = pipe ]; then cat data | "$IPC" sock connect unix:$PWD/s.sock; else "$IPC" sock connect unix:$PWD/s.sock < data; fi
+        wait
+        if [ $out = null ]; then echo "$out $in $?"; else cmp -s data got.$n && echo "$out $in same"; fi
+      done; done
+      """)
+    #expect(
+      result.text
+        == "file pipe same\nfile file same\npipe pipe same\npipe file same\nnull pipe 0\nnull file 0\n",
+      "\(result.stderr)")
+  }
+
   @Test("half-close: the client's stdin ends, and the server's reply still arrives")
   func halfClose() throws {
     let result = try Self.run(

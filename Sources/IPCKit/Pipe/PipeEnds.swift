@@ -17,13 +17,7 @@ public struct PipeEnds: Sendable {
     let ends = PipeEnds(read: fds[0], write: fds[1])
     if let capacity {
       do {
-        try sys(
-          "fcntl", "\(ends.write), F_SETPIPE_SZ, \(capacity)", object: "pipe",
-          hint: { errno in
-            errno == .notPermitted
-              ? "the limit for unprivileged users is /proc/sys/fs/pipe-max-size" : nil
-          }
-        ) { fcntl(ends.write, ipc_f_setpipe_sz(), Int32(clamping: capacity)) }
+        try resize(ends.write, to: capacity)
       } catch {
         ends.close()
         throw error
@@ -35,6 +29,20 @@ public struct PipeEnds: Sendable {
   public func close() {
     Descriptors.close(read)
     Descriptors.close(write)
+  }
+
+  /// Sets the capacity of the pipe behind `fd` (fcntl F_SETPIPE_SZ; the kernel rounds
+  /// up to a power-of-two number of pages) and returns what it became.
+  @discardableResult
+  public static func resize(_ fd: Int32, to capacity: Int) throws -> Int {
+    Int(
+      try sys(
+        "fcntl", "\(fd), F_SETPIPE_SZ, \(capacity)", object: "pipe",
+        hint: { errno in
+          errno == .notPermitted
+            ? "the limit for unprivileged users is /proc/sys/fs/pipe-max-size" : nil
+        }
+      ) { fcntl(fd, ipc_f_setpipe_sz(), Int32(clamping: capacity)) })
   }
 
   /// The capacity of the pipe behind `fd`, in bytes (fcntl F_GETPIPE_SZ).

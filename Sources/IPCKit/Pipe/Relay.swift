@@ -81,12 +81,10 @@ public enum Relay {
   }
 
   private static func runBlocking(_ link: RelayLink) throws {
-    let flags = ipc_splice_f_move()
     while true {
-      let result = try sys(
-        "splice", "\(link.source), NULL, \(link.destination), NULL, \(chunk), SPLICE_F_MOVE",
-        object: link.name, tolerating: [.invalidArgument, .brokenPipe]
-      ) { ipc_splice(link.source, link.destination, chunk, flags) }
+      let result = try Descriptors.splice(
+        from: link.source, to: link.destination, count: chunk, object: link.name,
+        tolerating: [.invalidArgument, .brokenPipe])
       switch result {
       case .success(0):
         return link.finish()
@@ -119,7 +117,6 @@ public enum Relay {
   }
 
   private static func runMultiplexed(_ links: [RelayLink]) throws {
-    let flags = ipc_splice_f_move() | ipc_splice_f_nonblock()
     while true {
       let active = links.filter { !$0.done }
       if active.isEmpty { return }
@@ -130,11 +127,9 @@ public enum Relay {
       }
       let ready = try Deadline.never.wait(for: wanted, op: "relay")
       for (link, revents) in zip(active, ready) where revents != 0 {
-        let result = try sys(
-          "splice",
-          "\(link.source), NULL, \(link.destination), NULL, \(chunk), SPLICE_F_MOVE|SPLICE_F_NONBLOCK",
-          object: link.name, tolerating: [.resourceTemporarilyUnavailable, .brokenPipe]
-        ) { ipc_splice(link.source, link.destination, chunk, flags) }
+        let result = try Descriptors.splice(
+          from: link.source, to: link.destination, count: chunk, nonblocking: true,
+          object: link.name, tolerating: [.resourceTemporarilyUnavailable, .brokenPipe])
         switch result {
         case .success(0):
           link.finish()

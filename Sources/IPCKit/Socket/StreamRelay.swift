@@ -37,26 +37,36 @@ public struct StreamRelay {
       incoming.deallocate()
     }
     try Descriptors.setNonBlocking(socket.fd)
+    // Where the kernel allows, bytes go pipe → socket → pipe by splice(2), never through
+    // our buffers: stdin when it is a pipe, and the socket into stdout (through a pipe
+    // of our own when stdout is a file or /dev/null). EINVAL turns either off.
+    var spliceIn = Descriptors.isPipe(input)
+    // A larger stdin pipe lets the writer run ahead: fewer, larger splices (as pv does).
+    if spliceIn { _ = try? PipeEnds.resize(input, to: 1 << 20) }
+    var spliceOut = SpliceOut(output: output)
+    defer { spliceOut.close() }
     var totals = Totals()
     var pending = 0..<0  // bytes of `outgoing` not yet sent
+    var socketFull = false  // spliceIn: the last splice found no room in the socket
     var inputOpen = true
     var socketOpen = true
     var shutDown = false
     var deadline = Deadline.after(idle)
     let object = socket.address.description
     while socketOpen || inputOpen || !pending.isEmpty {
-      if !inputOpen && pending.isEmpty && !shutDown {
+      let blocked = !pending.isEmpty || socketFull
+      if !inputOpen && !blocked && !shutDown {
         if !halfClose { return totals }
         socket.shutdownWrite()
         shutDown = true
         if !socketOpen { break }
       }
       var wanted: [(fd: Int32, events: Int16)] = []
-      if inputOpen && pending.isEmpty { wanted.append((input, Int16(POLLIN))) }
-      if socketOpen || !pending.isEmpty {
+      if inputOpen && !blocked { wanted.append((input, Int16(POLLIN))) }
+      if socketOpen || blocked {
         var events: Int16 = 0
         if socketOpen { events |= Int16(POLLIN) }
-        if !pending.isEmpty { events |= Int16(POLLOUT) }
+        if blocked { events |= Int16(POLLOUT) }
         wanted.append((socket.fd, events))
       }
       let ready: [Int16]
@@ -68,31 +78,80 @@ public struct StreamRelay {
       }
       var moved = false
       for (entry, revents) in zip(wanted, ready) where revents != 0 {
-        if entry.fd == input && entry.events == Int16(POLLIN) && pending.isEmpty {
+        if entry.fd == input && entry.events == Int16(POLLIN) && !blocked {
+          moved = true
+          if spliceIn {
+            // Keep splicing while both sides are ready (a few rounds, then poll again so
+            // that the other direction is not starved).
+            splicing: for _ in 0..<8 {
+              let result = try Descriptors.splice(
+                from: input, to: socket.fd, count: 1 << 20, nonblocking: true, object: object,
+                tolerating: [
+                  .resourceTemporarilyUnavailable, .brokenPipe, .connectionReset, .invalidArgument,
+                ])
+              switch result {
+              case .success(0):
+                inputOpen = false
+                break splicing
+              case .success(let count):
+                totals.sent += count
+              case .failure(.resourceTemporarilyUnavailable):
+                // An empty pipe or a full socket; poll tells which.
+                socketFull = Descriptors.bytesWaitingOrZero(input) > 0
+                break splicing
+              case .failure(.invalidArgument):
+                spliceIn = false
+                break splicing
+              case .failure:
+                // The peer is gone for good: nothing more can be sent.
+                inputOpen = false
+                shutDown = true
+                break splicing
+              }
+            }
+            continue
+          }
           let count = try Descriptors.read(input, into: outgoing, object: "stdin")
           if count == 0 { inputOpen = false } else { pending = 0..<count }
-          moved = true
           continue
         }
         // The socket: first what it has for us, then what we have for it.
         if socketOpen && revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
-          let result = try sys(
-            "read", "\(socket.fd), \(size) bytes", object: object,
-            tolerating: [.resourceTemporarilyUnavailable, .connectionReset]
-          ) { read(socket.fd, incoming.baseAddress, size) }
-          switch result {
-          case .success(0), .failure(.connectionReset):
-            socketOpen = false
-          case .success(let count):
-            try Descriptors.writeAll(
-              output, UnsafeRawBufferPointer(rebasing: incoming[..<count]), object: "stdout")
-            totals.received += count
-          case .failure:
-            break
-          }
           moved = true
+          var outcome = try spliceOut.move(from: socket.fd, object: object)
+          var rounds = 1
+          while case .moved(let count) = outcome {
+            totals.received += count
+            if rounds == 8 { break }
+            rounds += 1
+            outcome = try spliceOut.move(from: socket.fd, object: object)
+          }
+          switch outcome {
+          case .moved, .nothing: break
+          case .ended: socketOpen = false
+          case .off:
+            let result = try sys(
+              "read", "\(socket.fd), \(size) bytes", object: object,
+              tolerating: [.resourceTemporarilyUnavailable, .connectionReset]
+            ) { read(socket.fd, incoming.baseAddress, size) }
+            switch result {
+            case .success(0), .failure(.connectionReset):
+              socketOpen = false
+            case .success(let count):
+              try Descriptors.writeAll(
+                output, UnsafeRawBufferPointer(rebasing: incoming[..<count]), object: "stdout")
+              totals.received += count
+            case .failure:
+              break
+            }
+          }
         }
-        if !pending.isEmpty && revents & Int16(POLLOUT | POLLERR) != 0 {
+        if blocked && revents & Int16(POLLOUT | POLLERR) != 0 {
+          moved = true
+          if socketFull {
+            socketFull = false  // room again: the next round splices from stdin
+            continue
+          }
           let chunk = UnsafeRawBufferPointer(rebasing: outgoing[pending])
           let result = try sys(
             "write", "\(socket.fd), \(chunk.count) bytes", object: object,
@@ -110,11 +169,78 @@ public struct StreamRelay {
           case .failure:
             break
           }
-          moved = true
         }
       }
       if moved { deadline = Deadline.after(idle) }
     }
     return totals
+  }
+}
+
+/// The socket → stdout direction by splice: straight into stdout when it is a pipe,
+/// otherwise through a pipe of our own and on to stdout. Off (nil from `move`) when
+/// the kernel refuses (EINVAL), and then the caller reads and writes.
+struct SpliceOut {
+  let output: Int32
+  private var through: PipeEnds?
+  private var on = true
+
+  init(output: Int32) {
+    self.output = output
+    if !Descriptors.isPipe(output) {
+      through = try? PipeEnds.make(capacity: 1 << 20)
+      if through == nil { through = try? PipeEnds.make() }
+      on = through != nil
+    }
+  }
+
+  func close() { through?.close() }
+
+  enum Outcome { case moved(Int), ended, nothing, off }
+
+  /// Moves what the socket has (at most a pipe's worth) to stdout: `.ended` at the end
+  /// of the stream or when the peer reset it, `.nothing` when it had nothing after all,
+  /// `.off` when splicing is off.
+  mutating func move(from socket: Int32, object: String) throws -> Outcome {
+    guard on else { return .off }
+    let target = through?.write ?? output
+    // Straight into stdout, a failure there (EPIPE: its reader left) is stdout's.
+    let result = try Descriptors.splice(
+      from: socket, to: target, count: 1 << 20, object: through == nil ? "stdout" : object,
+      tolerating: [.resourceTemporarilyUnavailable, .connectionReset, .invalidArgument])
+    switch result {
+    case .success(0), .failure(.connectionReset):
+      return .ended
+    case .success(let count):
+      if let through { try drain(through.read, count) }
+      return .moved(count)
+    case .failure(.resourceTemporarilyUnavailable):
+      return .nothing
+    case .failure:
+      on = false
+      return .off
+    }
+  }
+
+  /// Empties our pipe into stdout: splice, or read and write where stdout refuses it.
+  private func drain(_ pipe: Int32, _ count: Int) throws {
+    var left = count
+    while left > 0 {
+      let result = try Descriptors.splice(
+        from: pipe, to: output, count: left, object: "stdout", tolerating: [.invalidArgument])
+      if case .success(let moved) = result {
+        left -= moved
+        continue
+      }
+      var buffer = [UInt8](repeating: 0, count: min(left, 64 << 10))
+      let got = try buffer.withUnsafeMutableBytes {
+        try Descriptors.read(pipe, into: $0, object: "stdout")
+      }
+      try buffer.withUnsafeBytes {
+        try Descriptors.writeAll(
+          output, UnsafeRawBufferPointer(rebasing: $0[..<got]), object: "stdout")
+      }
+      left -= got
+    }
   }
 }

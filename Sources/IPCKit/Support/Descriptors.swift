@@ -37,15 +37,38 @@ public enum Descriptors {
   public static func writeAllSpliced(
     _ fd: Int32, _ bytes: UnsafeRawBufferPointer, object: String? = nil
   ) throws {
-    var status = stat()
-    guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFIFO, !bytes.isEmpty else {
-      return try writeAll(fd, bytes, object: object)
-    }
+    guard isPipe(fd), !bytes.isEmpty else { return try writeAll(fd, bytes, object: object) }
     try writeAll(bytes) { chunk in
       try sys("vmsplice", "\(fd), \(chunk.count) bytes", object: object) {
         ipc_vmsplice(fd, chunk.baseAddress, min(chunk.count, 1 << 20))
       }
     }
+  }
+
+  /// splice(2) of up to `count` bytes from `source` to `destination`, one of which must
+  /// be a pipe (SPLICE_F_MOVE; with `nonblocking`, SPLICE_F_NONBLOCK too). The errnos in
+  /// `tolerated` come back as failures for the caller's loop.
+  public static func splice(
+    from source: Int32, to destination: Int32, count: Int, nonblocking: Bool = false,
+    object: String? = nil, tolerating tolerated: [Errno] = []
+  ) throws -> Result<Int, Errno> {
+    let flags = ipc_splice_f_move() | (nonblocking ? ipc_splice_f_nonblock() : 0)
+    return try sys(
+      "splice",
+      "\(source), NULL, \(destination), NULL, \(count), SPLICE_F_MOVE\(nonblocking ? "|SPLICE_F_NONBLOCK" : "")",
+      object: object, tolerating: tolerated
+    ) { ipc_splice(source, destination, count, flags) }
+  }
+
+  /// The bytes waiting in a pipe or socket (FIONREAD), 0 if it cannot tell.
+  public static func bytesWaitingOrZero(_ fd: Int32) -> Int {
+    (try? bytesWaiting(fd)) ?? 0
+  }
+
+  /// True when fd is a pipe or FIFO (fstat).
+  public static func isPipe(_ fd: Int32) -> Bool {
+    var status = stat()
+    return fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO
   }
 
   /// write(2) until every byte is written, without tracing: for the trace and

@@ -101,7 +101,8 @@ struct SignalSend: IPCCommand {
     let pid = try target()
     for copy in 0..<copies {
       try Signals.send(
-        signal, to: pid, value: value.map { increment ? $0 &+ Int32(truncatingIfNeeded: copy) : $0 })
+        signal, to: pid, value: value.map { increment ? $0 &+ Int32(truncatingIfNeeded: copy) : $0 }
+      )
     }
     common.say("sent \(signal.name) ×\(copies) to \(pid)")
     return 0
