@@ -195,6 +195,60 @@ public struct FIFOWriter {
   }
 }
 
+extension FIFOWriter {
+  /// Moves everything `source` delivers into the FIFO, by splice(2) where the kernel
+  /// allows (no copy through our memory), else through a buffer. Returns the bytes.
+  public func copy(from source: Int32, object: String) throws -> Int {
+    var total = 0
+    var deadline = Deadline.after(idle)
+    while true {
+      let result = try Descriptors.splice(
+        from: source, to: fd, count: 1 << 20, nonblocking: true, object: path,
+        tolerating: [.resourceTemporarilyUnavailable, .brokenPipe, .invalidArgument])
+      switch result {
+      case .success(0):
+        return total
+      case .success(let moved):
+        total += moved
+        deadline = Deadline.after(idle)
+      case .failure(.resourceTemporarilyUnavailable):
+        // Either the FIFO is full (wait for room, at most `idle`) or a pipe on stdin
+        // is empty (wait for its writer, as a read would).
+        if Descriptors.isPipe(source) && Descriptors.bytesWaitingOrZero(source) == 0 {
+          _ = try Deadline.never.wait(for: [(source, Int16(POLLIN))], op: "read", object: object)
+          continue
+        }
+        do {
+          try FIFO.wait(fd, POLLOUT, deadline: deadline, object: path, op: "write")
+        } catch var error as IPCError where error.kind == .timedOut {
+          error.detail = "the FIFO stayed full: no reader took data before the timeout"
+          throw error
+        }
+      case .failure(.brokenPipe):
+        throw IPCError(
+          op: "write", object: path, errno: .brokenPipe,
+          detail: "the reader closed the FIFO before all was written",
+          hint: "a reader that stops early (like head) ends the writer this way")
+      case .failure:
+        // EINVAL: stdin cannot be spliced (a terminal, say): copy through a buffer.
+        return total + (try copyThroughBuffer(from: source, object: object))
+      }
+    }
+  }
+
+  private func copyThroughBuffer(from source: Int32, object: String) throws -> Int {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    defer { buffer.deallocate() }
+    var total = 0
+    while true {
+      let count = try Descriptors.read(source, into: buffer, object: object)
+      if count == 0 { return total }
+      try write(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+      total += count
+    }
+  }
+}
+
 /// Reads from a FIFO opened by `FIFO.openForReading`: waits (poll) for data with an idle
 /// bound, and can stop after a number of lines without taking one byte more off the
 /// FIFO than it passes on.
@@ -202,6 +256,8 @@ public struct FIFOReader {
   public let fd: Int32
   public let path: String
   public var idle: Duration?
+  /// Bytes passed on so far (also when a copy ends with an error).
+  public private(set) var delivered = 0
 
   public init(fd: Int32, path: String, idle: Duration?) {
     self.fd = fd
@@ -219,11 +275,34 @@ public struct FIFOReader {
     }
   }
 
+  /// Moves everything to `output` until the last writer closes, by splice(2) where
+  /// the kernel allows, else through a buffer. Returns the bytes.
+  public mutating func copyAll(into output: Int32) throws -> Int {
+    while true {
+      try waitReadable()
+      let result = try Descriptors.splice(
+        from: fd, to: output, count: 1 << 20, object: "stdout",
+        tolerating: [.resourceTemporarilyUnavailable, .invalidArgument])
+      switch result {
+      case .success(0): return delivered
+      case .success(let moved): delivered += moved
+      case .failure(.resourceTemporarilyUnavailable):
+        // Data is waiting, so stdout is full: wait for room there (as a write would).
+        if Descriptors.bytesWaitingOrZero(fd) > 0 {
+          _ = try Deadline.never.wait(
+            for: [(output, Int16(POLLOUT))], op: "write", object: "stdout")
+        }
+      case .failure:
+        // EINVAL: stdout takes no splice (a terminal, say): copy through a buffer.
+        return try copyAll { try Descriptors.writeAll(output, $0, object: "stdout") }
+      }
+    }
+  }
+
   /// Passes everything to `deliver` until the last writer closes. Returns the bytes.
-  public func copyAll(_ deliver: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+  public mutating func copyAll(_ deliver: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
     defer { buffer.deallocate() }
-    var total = 0
     while true {
       try waitReadable()
       let result = try sys(
@@ -231,9 +310,9 @@ public struct FIFOReader {
         tolerating: [.resourceTemporarilyUnavailable]
       ) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
       guard case .success(let count) = result else { continue }
-      if count == 0 { return total }
+      if count == 0 { return delivered }
       try deliver(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-      total += count
+      delivered += count
     }
   }
 
@@ -241,9 +320,9 @@ public struct FIFOReader {
   /// first copied out of the FIFO without taking it (tee into a pipe of our own); it is
   /// taken off the FIFO only once `deliver` has it, so nothing is lost if that fails.
   /// Returns the number of lines passed on.
-  public func copyLines(_ lines: Int, _ deliver: (UnsafeRawBufferPointer) throws -> Void) throws
-    -> Int
-  {
+  public mutating func copyLines(
+    _ lines: Int, _ deliver: (UnsafeRawBufferPointer) throws -> Void
+  ) throws -> Int {
     let peek = try PipeEnds.make()
     defer { peek.close() }
     let size = try PipeEnds.capacity(of: peek.write)
@@ -274,6 +353,7 @@ public struct FIFOReader {
         }
       }
       try deliver(UnsafeRawBufferPointer(rebasing: buffer[..<take]))
+      delivered += take
       var taken = 0
       while taken < take {
         taken += try Descriptors.read(

@@ -128,16 +128,8 @@ struct FIFOWrite: IPCCommand {
       return 0
     }
     if !lines {
-      var chunk = [UInt8](repeating: 0, count: 64 << 10)
-      while true {
-        let count = try chunk.withUnsafeMutableBytes {
-          try Descriptors.read(0, into: $0, object: "stdin")
-        }
-        if count == 0 { break }
-        try chunk.withUnsafeBytes {
-          try writer.write(UnsafeRawBufferPointer(rebasing: $0[..<count]))
-        }
-      }
+      let bytes = try writer.copy(from: 0, object: "stdin")
+      common.say("wrote \(bytes) bytes to \(path)")
       return 0
     }
     let atomic = 4096
@@ -207,21 +199,16 @@ struct FIFORead: IPCCommand {
       Descriptors.close(fd)
       if let heldWriter { Descriptors.close(heldWriter) }
     }
-    let reader = FIFOReader(fd: fd, path: path, idle: timeout)
-    var delivered = false
-    let deliver: (UnsafeRawBufferPointer) throws -> Void = {
-      delivered = true
-      try Descriptors.writeAll(1, $0, object: "stdout")
-    }
+    var reader = FIFOReader(fd: fd, path: path, idle: timeout)
     do {
       if let count {
-        let got = try reader.copyLines(count, deliver)
+        let got = try reader.copyLines(count) { try Descriptors.writeAll(1, $0, object: "stdout") }
         common.say("read \(got) of \(count) lines")
       } else {
-        let bytes = try reader.copyAll(deliver)
+        let bytes = try reader.copyAll(into: 1)
         common.say("read \(bytes) bytes; the last writer closed \(path)")
       }
-    } catch let error as IPCError where !delivered && !removeOnExit {
+    } catch let error as IPCError where reader.delivered == 0 && !removeOnExit {
       // Nothing came before the timeout or Ctrl-C: a FIFO we made has served no one.
       if let created { try? FIFO.remove(path, expected: created) }
       throw error
