@@ -164,6 +164,24 @@ public struct FIFOWriter {
     self.idle = idle
   }
 
+  /// Waits until the FIFO has room, at most until `deadline`.
+  private func waitForRoom(until deadline: Deadline) throws {
+    do {
+      try FIFO.wait(fd, POLLOUT, deadline: deadline, object: path, op: "write")
+    } catch var error as IPCError where error.kind == .timedOut {
+      error.detail = "the FIFO stayed full: no reader took data before the timeout"
+      throw error
+    }
+  }
+
+  /// EPIPE, said plainly.
+  private var readerGone: IPCError {
+    IPCError(
+      op: "write", object: path, errno: .brokenPipe,
+      detail: "the reader closed the FIFO before all was written",
+      hint: "a reader that stops early (like head) ends the writer this way")
+  }
+
   /// Writes all of `bytes`. Throws EPIPE (reader gone) with a clear detail, and
   /// `.timedOut` when the FIFO stays full for longer than `idle`.
   public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -179,17 +197,9 @@ public struct FIFOWriter {
         rest = UnsafeRawBufferPointer(rebasing: rest[written...])
         deadline = Deadline.after(idle)
       case .failure(.brokenPipe):
-        throw IPCError(
-          op: "write", object: path, errno: .brokenPipe,
-          detail: "the reader closed the FIFO before all was written",
-          hint: "a reader that stops early (like head) ends the writer this way")
+        throw readerGone
       case .failure:
-        do {
-          try FIFO.wait(fd, POLLOUT, deadline: deadline, object: path, op: "write")
-        } catch var error as IPCError where error.kind == .timedOut {
-          error.detail = "the FIFO stayed full: no reader took data before the timeout"
-          throw error
-        }
+        try waitForRoom(until: deadline)
       }
     }
   }
@@ -218,17 +228,9 @@ extension FIFOWriter {
           _ = try Deadline.never.wait(for: [(source, Int16(POLLIN))], op: "read", object: object)
           continue
         }
-        do {
-          try FIFO.wait(fd, POLLOUT, deadline: deadline, object: path, op: "write")
-        } catch var error as IPCError where error.kind == .timedOut {
-          error.detail = "the FIFO stayed full: no reader took data before the timeout"
-          throw error
-        }
+        try waitForRoom(until: deadline)
       case .failure(.brokenPipe):
-        throw IPCError(
-          op: "write", object: path, errno: .brokenPipe,
-          detail: "the reader closed the FIFO before all was written",
-          hint: "a reader that stops early (like head) ends the writer this way")
+        throw readerGone
       case .failure:
         // EINVAL: stdin cannot be spliced (a terminal, say): copy through a buffer.
         return total + (try copyThroughBuffer(from: source, object: object))
