@@ -81,6 +81,12 @@ public enum Relay {
   }
 
   private static func runBlocking(_ link: RelayLink) throws {
+    // Larger pipes on our stdin and stdout mean fewer, larger splices and fewer wake-ups
+    // (pv does the same); pipes the pipeline made keep their --capacity, and a pipe that
+    // may not grow stays as it is.
+    for fd in [link.source, link.destination] where fd <= STDOUT_FILENO && Descriptors.isPipe(fd) {
+      _ = try? PipeEnds.resize(fd, to: chunk)
+    }
     while true {
       let result = try Descriptors.splice(
         from: link.source, to: link.destination, count: chunk, object: link.name,
