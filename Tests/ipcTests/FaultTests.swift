@@ -84,6 +84,54 @@ struct FaultTests {
       "\(result.stderr)")
   }
 
+  @Test("a peer killed mid-transfer: the side still sending exits 1 and says how far it got")
+  func peerKilled() throws {
+    let result = try Harness.bash(
+      """
+      set -m
+      # Each transfer is 8 GiB from a pipe: it lasts seconds, so the kill lands mid-way.
+      src() { head -c 8G /dev/zero; }
+      # socat receives and is killed; ipc was sending.
+      socat -u UNIX-LISTEN:$PWD/a.sock - > /dev/null & s=$!
+      for i in $(seq 200); do [ -S a.sock ] && break; sleep 0.02; done
+      ( src | "$IPC" sock connect unix:$PWD/a.sock 2> err1; echo "connect ${PIPESTATUS[1]} $(grep -c 'closed the connection after' err1)" > r1 ) &
+      c=$!
+      sleep 0.3; kill -9 $s; wait $c; cat r1
+      # ipc listens and sends; the socat that receives is killed.
+      src | "$IPC" sock listen unix:$PWD/b.sock > /dev/null 2> err2 &
+      for i in $(seq 200); do grep -q listening err2 && break; sleep 0.02; done
+      socat -u UNIX-CONNECT:$PWD/b.sock - > /dev/null & s=$!
+      sleep 0.3; kill -9 $s; wait %2 2>/dev/null; wait $(jobs -p) 2>/dev/null
+      echo "listen $(grep -c 'closed the connection after' err2)"
+      # A FIFO whose reader is killed: the writer says so (1).
+      mkfifo f
+      cat f > /dev/null & r=$!
+      ( src | "$IPC" fifo write f 2> err3; echo "fifo write ${PIPESTATUS[1]} $(grep -c 'reader closed' err3)" > r3 ) & w=$!
+      sleep 0.3; kill -9 $r; wait $w; cat r3
+      # A pipeline stage killed: its status, as the shell gives it.
+      "$IPC" pipe 'head -c 1M /dev/zero' 'sleep 30' & p=$!
+      for i in $(seq 200); do pgrep -f '^sleep 30$' > /dev/null && break; sleep 0.02; done
+      pkill -9 -f '^sleep 30$'; wait $p; echo "pipe $?"
+      """, timeout: 60)
+    #expect(
+      result.text == "connect 1 1\nlisten 1\nfifo write 1 1\npipe 137\n", "\(result.stderr)")
+  }
+
+  @Test("over a queue limit: RLIMIT_MSGQUEUE, msg_max and msgsize_max are named; nothing is made")
+  func queueLimits() throws {
+    let result = try Harness.bash(
+      """
+      n=ipc-test-$$
+      trap '"$IPC" mq rm /$n 2>/dev/null' EXIT
+      (ulimit -q 1000; "$IPC" mq create /$n 2> err; echo "rlimit $? $(grep -c 'RLIMIT_MSGQUEUE' err) $(grep -c '^hint:' err)")
+      "$IPC" mq create /$n --max-messages 100000 2> err; echo "msg_max $? $(grep -c 'fs/mqueue/msg_max' err)"
+      "$IPC" mq create /$n --message-size 100M 2> err; echo "msgsize_max $? $(grep -c 'fs/mqueue/msgsize_max' err)"
+      "$IPC" mq info /$n 2>&1 | grep -c 'no such queue'
+      """)
+    #expect(
+      result.text == "rlimit 1 1 1\nmsg_max 1 1\nmsgsize_max 1 1\n1\n", "\(result.stderr)")
+  }
+
   @Test("output closed early (| head -c1): exit 141, no message, nothing taken off a queue lost")
   func closedOutput() throws {
     let result = try Harness.bash(

@@ -1,3 +1,5 @@
+import SystemPackage
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -51,6 +53,9 @@ public struct StreamRelay {
     var inputOpen = true
     var socketOpen = true
     var shutDown = false
+    // The peer went away while we still had stdin to send (EPIPE), or reset the
+    // connection: reported once what it sent has been read, so the caller can tell.
+    var lost: Errno?
     var deadline = Deadline.after(idle)
     let object = socket.address.description
     while socketOpen || inputOpen || !pending.isEmpty {
@@ -102,8 +107,9 @@ public struct StreamRelay {
               case .failure(.invalidArgument):
                 spliceIn = false
                 break splicing
-              case .failure:
+              case .failure(let errno):
                 // The peer is gone for good: nothing more can be sent.
+                lost = errno
                 inputOpen = false
                 shutDown = true
                 break splicing
@@ -129,14 +135,20 @@ public struct StreamRelay {
           switch outcome {
           case .moved, .nothing: break
           case .ended: socketOpen = false
+          case .reset:
+            socketOpen = false
+            lost = .connectionReset
           case .off:
             let result = try sys(
               "read", "\(socket.fd), \(size) bytes", object: object,
               tolerating: [.resourceTemporarilyUnavailable, .connectionReset]
             ) { read(socket.fd, incoming.baseAddress, size) }
             switch result {
-            case .success(0), .failure(.connectionReset):
+            case .success(0):
               socketOpen = false
+            case .failure(.connectionReset):
+              socketOpen = false
+              lost = .connectionReset
             case .success(let count):
               try Descriptors.writeAll(
                 output, UnsafeRawBufferPointer(rebasing: incoming[..<count]), object: "stdout")
@@ -161,8 +173,9 @@ public struct StreamRelay {
           case .success(let count):
             pending = (pending.lowerBound + count)..<pending.upperBound
             totals.sent += count
-          case .failure(.brokenPipe), .failure(.connectionReset):
+          case .failure(let errno) where errno == .brokenPipe || errno == .connectionReset:
             // The peer is gone for good: nothing more can be sent.
+            lost = errno
             pending = 0..<0
             inputOpen = false
             shutDown = true
@@ -172,6 +185,15 @@ public struct StreamRelay {
         }
       }
       if moved { deadline = Deadline.after(idle) }
+    }
+    if let lost {
+      throw IPCError(
+        op: lost == .brokenPipe ? "send" : "receive", object: object, errno: lost,
+        detail: lost == .brokenPipe
+          ? "the peer closed the connection after \(totals.sent) bytes, before stdin ended: "
+            + "the rest was not sent"
+          : "the peer reset the connection (\(totals.sent) bytes sent, \(totals.received) received)",
+        hint: "the other side ended early: see its own messages")
     }
     return totals
   }
@@ -196,10 +218,10 @@ struct SpliceOut {
 
   func close() { through?.close() }
 
-  enum Outcome { case moved(Int), ended, nothing, off }
+  enum Outcome { case moved(Int), ended, reset, nothing, off }
 
   /// Moves what the socket has (at most a pipe's worth) to stdout: `.ended` at the end
-  /// of the stream or when the peer reset it, `.nothing` when it had nothing after all,
+  /// of the stream, `.reset` when the peer reset it, `.nothing` when it had nothing after all,
   /// `.off` when splicing is off.
   mutating func move(from socket: Int32, object: String) throws -> Outcome {
     guard on else { return .off }
@@ -209,8 +231,10 @@ struct SpliceOut {
       from: socket, to: target, count: 1 << 20, object: through == nil ? "stdout" : object,
       tolerating: [.resourceTemporarilyUnavailable, .connectionReset, .invalidArgument])
     switch result {
-    case .success(0), .failure(.connectionReset):
+    case .success(0):
       return .ended
+    case .failure(.connectionReset):
+      return .reset
     case .success(let count):
       if let through { try drain(through.read, count) }
       return .moved(count)

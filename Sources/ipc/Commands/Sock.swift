@@ -173,7 +173,13 @@ struct SockListen: IPCCommand {
         if peerCred { PeerReport(json: common.json).show(peer, credentials) }
         common.say("accepted \(peer)")
         guard let exec else {
-          try relay.relay(connection)
+          do {
+            try relay.relay(connection)
+          } catch let error as IPCError where keepOpen && error.errno != nil {
+            // One peer that left early does not end a server that keeps serving.
+            StandardError.writeLine("ipc: sock listen \(peer): \(error)")
+            lastStatus = 1
+          }
           connection.close()
           if keepOpen { continue }
           break
