@@ -109,9 +109,10 @@ struct FaultTests {
       ( src | "$IPC" fifo write f 2> err3; echo "fifo write ${PIPESTATUS[1]} $(grep -c 'reader closed' err3)" > r3 ) & w=$!
       sleep 0.3; kill -9 $r; wait $w; cat r3
       # A pipeline stage killed: its status, as the shell gives it.
-      "$IPC" pipe 'head -c 1M /dev/zero' 'sleep 30' & p=$!
-      for i in $(seq 200); do pgrep -f '^sleep 30$' > /dev/null && break; sleep 0.02; done
-      pkill -9 -f '^sleep 30$'; wait $p; echo "pipe $?"
+      # (A sleep of a length no other test uses, so that only ours is killed.)
+      "$IPC" pipe 'head -c 1M /dev/zero' "sleep 30.$$" & p=$!
+      for i in $(seq 200); do pgrep -f "^sleep 30.$$" > /dev/null && break; sleep 0.02; done
+      pkill -9 -f "^sleep 30.$$"; wait $p; echo "pipe $?"
       """, timeout: 60)
     #expect(
       result.text == "connect 1 1\nlisten 1\nfifo write 1 1\npipe 137\n", "\(result.stderr)")
