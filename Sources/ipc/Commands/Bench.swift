@@ -27,11 +27,14 @@ struct BenchCommand: IPCCommand {
 
   @Argument(help: "Mechanisms to measure (default: all).") var mechanisms: [String] = []
   @Option(
-    help: ArgumentHelp("Bytes per message.", valueName: "size"), transform: Parse.size)
+    help: ArgumentHelp("Bytes per message (default: 64).", valueName: "size"), transform: Parse.size
+  )
   var size = ByteCount(64)
   @Option(help: "Messages per measurement.") var count = 10_000
   @Option(
-    help: ArgumentHelp("Give up on a mechanism after this long (exit 124).", valueName: "duration"),
+    help: ArgumentHelp(
+      "Give up on a mechanism after this long (default: 60s; exit 124).",
+      valueName: "duration"),
     transform: Parse.duration)
   var timeout: Duration = .seconds(60)
   @Option(help: .hidden) var peer: String?
