@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sched.h>
@@ -346,4 +347,59 @@ void ipc_die_with_parent(void) {
   pid_t parent = getppid();
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent) raise(SIGTERM);
+}
+
+/* Copies out of (or into) a mapping without dying when the file behind it has shrunk
+   under it: the SIGBUS that a vanished page raises is caught for the length of the
+   copy and turned into -1. Only memcpy runs while the handler may jump. */
+static __thread sigjmp_buf *bus_landing;
+
+static void on_sigbus(int signo) {
+  if (bus_landing) siglongjmp(*bus_landing, 1);
+  signal(signo, SIG_DFL);
+  raise(signo);
+}
+
+static int guarded(void (*body)(void *), void *context) {
+  struct sigaction action, old;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_sigbus;
+  action.sa_flags = SA_NODEFER;
+  sigemptyset(&action.sa_mask);
+  if (sigaction(SIGBUS, &action, &old) != 0) return -1;
+  sigjmp_buf landing;
+  int result = 0;
+  if (sigsetjmp(landing, 1) == 0) {
+    bus_landing = &landing;
+    body(context);
+  } else {
+    result = -1;
+  }
+  bus_landing = NULL;
+  sigaction(SIGBUS, &old, NULL);
+  return result;
+}
+
+struct copy_request { void *to; const void *from; size_t count; };
+static void copy_body(void *context) {
+  struct copy_request *request = context;
+  memcpy(request->to, request->from, request->count);
+}
+
+int ipc_copy_guarded(void *to, const void *from, size_t count) {
+  struct copy_request request = {to, from, count};
+  return guarded(copy_body, &request);
+}
+
+struct add_request { void *address; long long value; long long result; };
+static void add_body(void *context) {
+  struct add_request *request = context;
+  request->result = __atomic_add_fetch((long long *)request->address, request->value, __ATOMIC_SEQ_CST);
+}
+
+int ipc_atomic_add_guarded(void *address, long long value, long long *result) {
+  struct add_request request = {address, value, 0};
+  if (guarded(add_body, &request) != 0) return -1;
+  *result = request.result;
+  return 0;
 }

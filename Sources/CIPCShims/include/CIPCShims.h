@@ -35,6 +35,10 @@ int ipc_sem_wait_for(sem_t *sem, long long nanoseconds);
 sem_t *ipc_sem_failed(void);
 
 // Atomic fetch-and-add on a 64-bit word in shared memory; returns the new value.
+/* memcpy and atomic add on a mapping that return -1 instead of dying of SIGBUS when
+   the file behind the mapping has shrunk. */
+int ipc_copy_guarded(void *to, const void *from, size_t count);
+int ipc_atomic_add_guarded(void *address, long long value, long long *result);
 long long ipc_atomic_add(void *address, long long value);
 long long ipc_atomic_load(void *address);
 

@@ -188,7 +188,10 @@ public final class SharedMemory {
   /// unless `grow`, which extends the object (never shrinks it).
   public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int, grow: Bool) throws {
     let range = try room(for: bytes.count, at: offset, grow: grow)
-    try withMapping(range, writable: true) { $0.copyMemory(from: bytes) }
+    try withMapping(range, writable: true) { region in
+      try Self.copyGuarded(
+        to: region.baseAddress, from: bytes.baseAddress, count: bytes.count, object: object)
+    }
   }
 
   /// The range `count` bytes at `offset` will take, once it is known to fit: past the
@@ -214,17 +217,21 @@ public final class SharedMemory {
   public func write(from fd: Int32, count: Int, at offset: Int, grow: Bool) throws {
     let range = try room(for: count, at: offset, grow: grow)
     try withMapping(range, writable: true) { region in
-      var done = 0
-      while done < count {
-        let got = try Descriptors.read(
-          fd, into: UnsafeMutableRawBufferPointer(rebasing: region[done...]), object: "stdin")
-        if got == 0 {
-          throw IPCError(
-            op: "read", object: "stdin", kind: .failed,
-            detail: "stdin ended after \(done) of \(count) bytes (the file shrank)")
-        }
-        done += got
+      try explainingShrinkage { try read(from: fd, count: count, into: region) }
+    }
+  }
+
+  private func read(from fd: Int32, count: Int, into region: UnsafeMutableRawBufferPointer) throws {
+    var done = 0
+    while done < count {
+      let got = try Descriptors.read(
+        fd, into: UnsafeMutableRawBufferPointer(rebasing: region[done...]), object: "stdin")
+      if got == 0 {
+        throw IPCError(
+          op: "read", object: "stdin", kind: .failed,
+          detail: "stdin ended after \(done) of \(count) bytes (the file shrank)")
       }
+      done += got
     }
   }
 
@@ -234,9 +241,47 @@ public final class SharedMemory {
       throw IPCError.usage(
         "offset \(offset) is not a multiple of 8", hint: "an atomic 64-bit word must be aligned")
     }
-    return try withMapping(offset..<(offset + 8), writable: true) {
-      Int64(ipc_atomic_add($0.baseAddress!, value))
+    return try withMapping(offset..<(offset + 8), writable: true) { word in
+      var result: Int64 = 0
+      guard ipc_atomic_add_guarded(word.baseAddress!, value, &result) == 0 else {
+        throw Self.shrank(object)
+      }
+      return result
     }
+  }
+
+  /// The bytes of a mapping, copied out; an object that shrinks under the copy (SIGBUS,
+  /// caught for its length) is an error, not the end of the process.
+  public func copy(_ region: UnsafeRawBufferPointer) throws -> [UInt8] {
+    try [UInt8](unsafeUninitializedCapacity: region.count) { buffer, count in
+      try Self.copyGuarded(
+        to: buffer.baseAddress, from: region.baseAddress, count: region.count, object: object)
+      count = region.count
+    }
+  }
+
+  /// Where a copy through a mapping failed in the kernel (EFAULT, as read(2), write(2)
+  /// or vmsplice(2) meet a page that is gone), the same error as a caught SIGBUS.
+  public func explainingShrinkage<T>(_ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch let error as IPCError where error.errno == .badAddress {
+      throw Self.shrank(object)
+    }
+  }
+
+  static func copyGuarded(
+    to: UnsafeMutableRawPointer?, from: UnsafeRawPointer?, count: Int, object: String
+  ) throws {
+    guard count > 0, let to, let from else { return }
+    if ipc_copy_guarded(to, from, count) != 0 { throw shrank(object) }
+  }
+
+  static func shrank(_ object: String) -> IPCError {
+    IPCError(
+      op: "mmap", object: object, kind: .failed,
+      detail: "the object shrank while it was being used (SIGBUS caught); nothing more was done",
+      hint: "another process truncated it; check its size with 'ipc shm info' and try again")
   }
 
   /// Removes the object's name (shm_unlink) or the file (unlink).

@@ -187,11 +187,16 @@ struct SHMRead: IPCCommand {
     try memory.withMapping(offset.value..<(offset.value + count), writable: false) { bytes in
       let region = UnsafeRawBufferPointer(bytes)
       if hex {
+        let copy = try memory.copy(region)
         var out = StandardOutput()
-        for line in HexDump.lines(region, startingAt: offset.value) { try out.writeLine(line) }
+        for line in copy.withUnsafeBytes({ HexDump.lines($0, startingAt: offset.value) }) {
+          try out.writeLine(line)
+        }
         try out.flush()
       } else {
-        try Descriptors.writeAllSpliced(1, region, object: "stdout")
+        try memory.explainingShrinkage {
+          try Descriptors.writeAllSpliced(1, region, object: "stdout")
+        }
       }
     }
     return 0
@@ -347,7 +352,9 @@ struct SHMWatch: IPCCommand {
     var changes = 0
     var quiet = Deadline.after(timeout)
     while true {
-      let now = try memory.withMapping(range, writable: false) { Array(UnsafeRawBufferPointer($0)) }
+      let now = try memory.withMapping(range, writable: false) {
+        try memory.copy(UnsafeRawBufferPointer($0))
+      }
       if now != last {
         if last != nil { changes += 1 }
         last = now
