@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/msg.h>
+#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -402,4 +403,8 @@ int ipc_atomic_add_guarded(void *address, long long value, long long *result) {
   if (guarded(add_body, &request) != 0) return -1;
   *result = request.result;
   return 0;
+}
+
+ssize_t ipc_sendfile(int out_fd, int in_fd, size_t count) {
+  return sendfile(out_fd, in_fd, NULL, count);
 }

@@ -86,6 +86,8 @@ int ipc_fallocate_keep_size(int fd, long offset, long length);
 unsigned int ipc_splice_f_move(void);
 /* vmsplice(2) of one buffer into a pipe (no flags: the pages are referenced, not copied). */
 ssize_t ipc_vmsplice(int fd, const void *base, size_t length);
+/* sendfile(2) from the current offset of in_fd. */
+ssize_t ipc_sendfile(int out_fd, int in_fd, size_t count);
 /* prctl(PR_SET_PDEATHSIG, SIGTERM): a helper process ends when its parent does. */
 void ipc_die_with_parent(void);
 

@@ -45,6 +45,8 @@ public struct StreamRelay {
     var spliceIn = Descriptors.isPipe(input)
     // A larger stdin pipe lets the writer run ahead: fewer, larger splices (as pv does).
     if spliceIn { _ = try? PipeEnds.resize(input, to: 1 << 20) }
+    // A regular file on stdin goes to the socket by sendfile(2), as the page cache has it.
+    var sendFile = !spliceIn && Descriptors.isRegularFile(input)
     var spliceOut = SpliceOut(output: output)
     defer { spliceOut.close() }
     var totals = Totals()
@@ -85,15 +87,20 @@ public struct StreamRelay {
       for (entry, revents) in zip(wanted, ready) where revents != 0 {
         if entry.fd == input && entry.events == Int16(POLLIN) && !blocked {
           moved = true
-          if spliceIn {
+          if spliceIn || sendFile {
             // Keep splicing while both sides are ready (a few rounds, then poll again so
             // that the other direction is not starved).
             splicing: for _ in 0..<8 {
-              let result = try Descriptors.splice(
-                from: input, to: socket.fd, count: 1 << 20, nonblocking: true, object: object,
-                tolerating: [
-                  .resourceTemporarilyUnavailable, .brokenPipe, .connectionReset, .invalidArgument,
-                ])
+              let tolerated: [Errno] = [
+                .resourceTemporarilyUnavailable, .brokenPipe, .connectionReset, .invalidArgument,
+              ]
+              let result =
+                sendFile
+                ? try Descriptors.sendfile(
+                  from: input, to: socket.fd, count: 1 << 20, object: object, tolerating: tolerated)
+                : try Descriptors.splice(
+                  from: input, to: socket.fd, count: 1 << 20, nonblocking: true, object: object,
+                  tolerating: tolerated)
               switch result {
               case .success(0):
                 inputOpen = false
@@ -101,11 +108,12 @@ public struct StreamRelay {
               case .success(let count):
                 totals.sent += count
               case .failure(.resourceTemporarilyUnavailable):
-                // An empty pipe or a full socket; poll tells which.
-                socketFull = Descriptors.bytesWaitingOrZero(input) > 0
+                // A full socket, or (a pipe only) an empty stdin: FIONREAD tells which.
+                socketFull = sendFile || Descriptors.bytesWaitingOrZero(input) > 0
                 break splicing
               case .failure(.invalidArgument):
                 spliceIn = false
+                sendFile = false
                 break splicing
               case .failure(let errno):
                 // The peer is gone for good: nothing more can be sent.

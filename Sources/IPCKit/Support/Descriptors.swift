@@ -60,6 +60,24 @@ public enum Descriptors {
     ) { ipc_splice(source, destination, count, flags) }
   }
 
+  /// sendfile(2) of up to `count` bytes from `source` (a regular file, from its offset)
+  /// to `destination` (a socket, say): copied inside the kernel.
+  public static func sendfile(
+    from source: Int32, to destination: Int32, count: Int, object: String? = nil,
+    tolerating tolerated: [Errno] = []
+  ) throws -> Result<Int, Errno> {
+    try sys(
+      "sendfile", "\(destination), \(source), NULL, \(count)", object: object,
+      tolerating: tolerated
+    ) { ipc_sendfile(destination, source, count) }
+  }
+
+  /// True when fd is a regular file (fstat).
+  public static func isRegularFile(_ fd: Int32) -> Bool {
+    var status = stat()
+    return fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+  }
+
   /// The bytes waiting in a pipe or socket (FIONREAD), 0 if it cannot tell.
   public static func bytesWaitingOrZero(_ fd: Int32) -> Int {
     (try? bytesWaiting(fd)) ?? 0
