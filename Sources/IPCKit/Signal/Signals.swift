@@ -98,13 +98,23 @@ public final class SignalTrap {
 
   /// The next signal, waiting until `deadline` (poll on the signalfd).
   public func next(deadline: Deadline) throws -> Signals.Received {
+    // Read first: with signals queued, one read(2) per signal and no poll.
+    var first = true
     while true {
-      do {
-        _ = try deadline.wait(for: [(fd, Int16(POLLIN))], op: "signalfd", object: "pid \(getpid())")
-      } catch var error as IPCError where error.kind == .timedOut {
-        error.detail = "no signal came before the timeout"
-        throw error
+      if let signal = Interrupts.pending {
+        throw IPCError(
+          op: "signalfd", object: "pid \(getpid())", kind: .interrupted(signal: signal))
       }
+      if !first {
+        do {
+          _ = try deadline.wait(
+            for: [(fd, Int16(POLLIN))], op: "signalfd", object: "pid \(getpid())")
+        } catch var error as IPCError where error.kind == .timedOut {
+          error.detail = "no signal came before the timeout"
+          throw error
+        }
+      }
+      first = false
       var signo: Int32 = 0
       var code: Int32 = 0
       var pid: Int32 = 0
