@@ -5,8 +5,6 @@ import Testing
 /// systems: each ends in one clear line and a documented code, and nothing is lost.
 @Suite("faults: nothing lost, nothing left, one clear line")
 struct FaultTests {
-  static let isRoot = getuid() == 0
-
   @Test("a missing object or one of the wrong kind exits 1 with a line and a hint; nothing changes")
   func missingAndWrongKind() throws {
     let result = try Harness.bash(
@@ -44,7 +42,7 @@ struct FaultTests {
 
   @Test(
     "as another user (setpriv): every refusal exits 1 with the errno and a hint; the objects stay",
-    .enabled(if: isRoot, "switching users needs root"))
+    .enabled(if: Harness.isRoot, "switching users needs root"))
   func permissionDenied() throws {
     let result = try Harness.bash(
       """
@@ -275,7 +273,7 @@ struct FaultTests {
 
   @Test(
     "a full file system gives ENOSPC and a hint, not SIGBUS; a shrunk object is a clean error",
-    .enabled(if: isRoot, "mounting a small tmpfs needs root"))
+    .enabled(if: Harness.isRoot, "mounting a small tmpfs needs root"))
   func fullAndShrunk() throws {
     let result = try Harness.bash(
       """

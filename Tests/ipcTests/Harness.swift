@@ -9,6 +9,9 @@ enum Harness {
     return bundle.deletingLastPathComponent().appendingPathComponent("ipc").path
   }()
 
+  /// Switching users, mounting and unsharing need root; suites enable those tests on it.
+  static let isRoot = getuid() == 0
+
   struct Result {
     var status: Int32
     var stdout: Data

@@ -5,8 +5,6 @@ import Testing
 /// shell unless asked, the --allow-uid door shut to others.
 @Suite("security: safe by default")
 struct SecurityTests {
-  static let isRoot = getuid() == 0
-
   @Test("objects are made 0600 whatever the umask; --mode gives more, and the umask applies to it")
   func modes() throws {
     let result = try Harness.bash(
@@ -96,7 +94,7 @@ struct SecurityTests {
 
   @Test(
     "--allow-uid: a peer of another user (setpriv) is refused, the allowed one served",
-    .enabled(if: isRoot, "switching users needs root"))
+    .enabled(if: Harness.isRoot, "switching users needs root"))
   func allowUid() throws {
     let result = try Harness.bash(
       """

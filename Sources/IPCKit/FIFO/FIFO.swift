@@ -211,6 +211,7 @@ extension FIFOWriter {
   public func copy(from source: Int32, object: String) throws -> Int {
     var total = 0
     var deadline = Deadline.after(idle)
+    let sourceIsPipe = Descriptors.isPipe(source)
     while true {
       let result = try Descriptors.splice(
         from: source, to: fd, count: 1 << 20, nonblocking: true, object: path,
@@ -224,7 +225,7 @@ extension FIFOWriter {
       case .failure(.resourceTemporarilyUnavailable):
         // Either the FIFO is full (wait for room, at most `idle`) or a pipe on stdin
         // is empty (wait for its writer, as a read would).
-        if Descriptors.isPipe(source) && Descriptors.bytesWaitingOrZero(source) == 0 {
+        if sourceIsPipe && Descriptors.bytesWaitingOrZero(source) == 0 {
           _ = try Deadline.never.wait(for: [(source, Int16(POLLIN))], op: "read", object: object)
           continue
         }

@@ -96,9 +96,7 @@ public struct ChildProcess: Sendable, Hashable {
   /// arrives first; the child is still there to be waited for again.
   public func wait() throws -> ExitStatus {
     // A signal that came before we got here would not interrupt waitpid: say so now.
-    if let signal = Interrupts.pending {
-      throw IPCError(op: "waitpid", object: "pid \(pid)", kind: .interrupted(signal: signal))
-    }
+    try Interrupts.check(op: "waitpid", object: "pid \(pid)")
     var status: Int32 = 0
     let pid = self.pid
     try sys("waitpid", "\(pid), [\(Self.status(status))], 0", object: "pid \(pid)") {

@@ -101,10 +101,7 @@ public final class SignalTrap {
     // Read first: with signals queued, one read(2) per signal and no poll.
     var first = true
     while true {
-      if let signal = Interrupts.pending {
-        throw IPCError(
-          op: "signalfd", object: "pid \(getpid())", kind: .interrupted(signal: signal))
-      }
+      try Interrupts.check(op: "signalfd", object: "pid \(getpid())")
       if !first {
         do {
           _ = try deadline.wait(

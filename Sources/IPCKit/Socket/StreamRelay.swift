@@ -51,7 +51,7 @@ public struct StreamRelay {
     defer { spliceOut.close() }
     var totals = Totals()
     var pending = 0..<0  // bytes of `outgoing` not yet sent
-    var socketFull = false  // spliceIn: the last splice found no room in the socket
+    var socketFull = false  // splice/sendfile: the last move found no room in the socket
     var inputOpen = true
     var socketOpen = true
     var shutDown = false
@@ -208,7 +208,7 @@ public struct StreamRelay {
 }
 
 /// The socket → stdout direction by splice: straight into stdout when it is a pipe,
-/// otherwise through a pipe of our own and on to stdout. Off (nil from `move`) when
+/// otherwise through a pipe of our own and on to stdout. Off (`.off` from `move`) when
 /// the kernel refuses (EINVAL), and then the caller reads and writes.
 struct SpliceOut {
   let output: Int32

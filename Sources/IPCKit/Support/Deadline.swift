@@ -38,9 +38,7 @@ public struct Deadline: Sendable, Equatable {
   /// Throws `.timedOut` (or `.interrupted`) once the deadline has passed (or SIGINT,
   /// SIGTERM or SIGHUP came), for loops that do not otherwise wait.
   public func check(op: String, object: String? = nil) throws {
-    if let signal = Interrupts.pending {
-      throw IPCError(op: op, object: object, kind: .interrupted(signal: signal))
-    }
+    try Interrupts.check(op: op, object: object)
     if hasPassed { throw IPCError(op: op, object: object, kind: .timedOut) }
   }
 
@@ -62,9 +60,7 @@ public struct Deadline: Sendable, Equatable {
     let interruptFD = Interrupts.descriptor
     if interruptFD >= 0 { set.append(pollfd(fd: interruptFD, events: Int16(POLLIN), revents: 0)) }
     while true {
-      if let signal = Interrupts.pending {
-        throw IPCError(op: op, object: object, kind: .interrupted(signal: signal))
-      }
+      try Interrupts.check(op: op, object: object)
       let timeout = pollMilliseconds
       let count = set.count
       let ready = try sys(

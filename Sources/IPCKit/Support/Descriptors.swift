@@ -74,8 +74,7 @@ public enum Descriptors {
 
   /// True when fd is a regular file (fstat).
   public static func isRegularFile(_ fd: Int32) -> Bool {
-    var status = stat()
-    return fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+    (try? FileStatus.of(descriptor: fd))?.kind == .regular
   }
 
   /// The bytes waiting in a pipe or socket (FIONREAD), 0 if it cannot tell.
@@ -85,8 +84,7 @@ public enum Descriptors {
 
   /// True when fd is a pipe or FIFO (fstat).
   public static func isPipe(_ fd: Int32) -> Bool {
-    var status = stat()
-    return fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO
+    (try? FileStatus.of(descriptor: fd))?.kind == .fifo
   }
 
   /// write(2) until every byte is written, without tracing: for the trace and

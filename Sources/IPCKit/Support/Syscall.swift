@@ -71,6 +71,13 @@ public enum Interrupts {
   /// True when the pending signal was sent by a process (kill), not by the terminal.
   public static var pendingFromProcess: Bool { ipc_interrupt_from_user() != 0 }
 
+  /// Throws `.interrupted` for `op` on `object` if SIGINT, SIGTERM or SIGHUP came.
+  public static func check(op: String, object: String? = nil) throws {
+    if let signal = pending {
+      throw IPCError(op: op, object: object, kind: .interrupted(signal: signal))
+    }
+  }
+
   /// Forgets the pending signal after the caller has acted on it.
   public static func reset() { ipc_interrupts_reset() }
 
